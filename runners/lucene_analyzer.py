@@ -1,0 +1,96 @@
+"""A pure-Python approximation of Anserini's default English analyzer, for bm25s.
+
+Lucene (``DefaultEnglishAnalyzer``): StandardTokenizer (Unicode UAX#29 word boundaries) →
+EnglishPossessiveFilter → LowerCaseFilter → StopFilter (Lucene's 33 English stop words) →
+PorterStemFilter.  We reproduce each step:
+
+- tokens follow UAX#29's main rules: runs of letters/digits/underscore, joined across ``.``,
+  ``'``, ``’`` or ``:`` between letters ("e.g", "don't") and across ``.``, ``,``, ``'`` or ``;``
+  between digits ("3.5", "1,000"); single-character tokens are kept (bm25s' default pattern
+  drops them, Lucene does not);
+- a trailing ``'s`` is removed, then lower-casing;
+- Lucene's ``EnglishAnalyzer.ENGLISH_STOP_WORDS_SET`` (below), not NLTK's longer list;
+- Porter stemming through PyStemmer's ``porter`` (Snowball's rendering of the original Porter
+  algorithm, as Lucene's PorterStemmer).
+
+Known remaining differences from Lucene: UAX#29's rarer rules (Katakana, Hebrew letters,
+emoji, ``WB13`` extend-num-let across scripts); Lucene's 255-char token limit; and, in scoring,
+Lucene's lossy one-byte encoding of document lengths, which bm25s does not imitate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+LUCENE_ENGLISH_STOP_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+    }
+)
+
+_TOKEN = re.compile(
+    r"\w+(?:(?:(?<=[^\W\d_])[.'’:](?=[^\W\d_])|(?<=\d)[.,'’;](?=\d))\w+)*",
+    re.UNICODE,
+)
+_POSSESSIVE = re.compile(r"['’][sS]$")
+
+
+def make_analyzer(stemmer: str = "porter", stopwords: str = "lucene") -> Callable[[str], list[str]]:
+    """A function text -> analysed tokens, with the chosen stemmer and stop list."""
+    stem = None
+    if stemmer != "none":
+        import Stemmer
+
+        stem = Stemmer.Stemmer(stemmer).stemWord
+    if stopwords == "lucene":
+        stops = LUCENE_ENGLISH_STOP_WORDS
+    elif stopwords == "en":
+        import bm25s.stopwords
+
+        stops = frozenset(bm25s.stopwords.STOPWORDS_EN)
+    else:
+        stops = frozenset()
+
+    def analyze(text: str) -> list[str]:
+        tokens = []
+        for match in _TOKEN.finditer(text):
+            token = _POSSESSIVE.sub("", match.group()).lower()
+            if not token or token in stops:
+                continue
+            tokens.append(stem(token) if stem else token)
+        return tokens
+
+    return analyze

@@ -1,0 +1,37 @@
+"""The reference models: one YAML file each in ``submissions/reference/``."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from benchmarks.errors import UserError
+from submissions.schema import ModelConfig, load_config
+
+REFERENCE_DIR = Path(__file__).parent / "reference"
+
+
+def reference_configs() -> dict[str, tuple[ModelConfig, Path]]:
+    """Name -> (config, file) for every reference config."""
+    found: dict[str, tuple[ModelConfig, Path]] = {}
+    for path in sorted(REFERENCE_DIR.glob("*.yaml")):
+        config = load_config(path)
+        found[config.name] = (config, path)
+    return found
+
+
+def resolve_model(name_or_path: str) -> tuple[ModelConfig, Path]:
+    """A reference model by name, or a config file by path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.is_file():
+        if not candidate.is_file():
+            raise UserError(f"{candidate}: model config file not found")
+        return load_config(candidate), candidate
+    configs = reference_configs()
+    if name_or_path in configs:
+        return configs[name_or_path]
+    close = difflib.get_close_matches(name_or_path, list(configs), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise UserError(
+        f"unknown model {name_or_path!r}: not a reference model (see 'leaderboard models list') nor a path to a .yaml config.{hint}"
+    )
