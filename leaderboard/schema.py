@@ -1,0 +1,105 @@
+"""SQLAlchemy 2 models: models, tasks, runs (with manifest), scores, reported scores.
+
+Every run is kept (history); ``current_results`` holds exactly one run per (model, task), the
+one the board shows.  Per-query values live beside each score as a JSON object so paired tests
+and confidence intervals can be computed later without re-running.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Model(Base):
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    backend: Mapped[str] = mapped_column(String(20))
+    families: Mapped[list] = mapped_column(JSON)
+    config: Mapped[dict] = mapped_column(JSON)
+    config_sha256: Mapped[str] = mapped_column(String(64))
+    parameters: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    license: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    open_weights: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_reference: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    runs: Mapped[list[Run]] = relationship(back_populates="model")
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # "beir/scifact"
+    benchmark: Mapped[str] = mapped_column(String(20), index=True)
+    dataset: Mapped[str] = mapped_column(String(100))
+    split: Mapped[str] = mapped_column(String(20))
+    main_score: Mapped[str] = mapped_column(String(50))
+    metric_spec: Mapped[dict] = mapped_column(JSON)
+    license: Mapped[str] = mapped_column(String(200), default="")
+    source_url: Mapped[str] = mapped_column(Text, default="")
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), index=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="done")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    config_sha256: Mapped[str] = mapped_column(String(64))
+    metric_spec: Mapped[dict] = mapped_column(JSON)
+    manifest: Mapped[dict] = mapped_column(JSON)
+
+    model: Mapped[Model] = relationship(back_populates="runs")
+    task: Mapped[Task] = relationship()
+    scores: Mapped[list[Score]] = relationship(back_populates="run", cascade="all, delete-orphan")
+
+
+class Score(Base):
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("run_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    metric: Mapped[str] = mapped_column(String(50))
+    value: Mapped[float] = mapped_column(Float)
+    per_query: Mapped[dict] = mapped_column(JSON)  # query/item id -> value
+
+    run: Mapped[Run] = relationship(back_populates="scores")
+
+
+class CurrentResult(Base):
+    """The run the board shows for a (model, task): the latest successful one."""
+
+    __tablename__ = "current_results"
+
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+
+    run: Mapped[Run] = relationship()
+
+
+class ReportedScore(Base):
+    """A published number for a (model, task, metric), with its source."""
+
+    __tablename__ = "reported_scores"
+    __table_args__ = (UniqueConstraint("model_id", "task_id", "metric", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(100))
+    metric: Mapped[str] = mapped_column(String(50))
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text)

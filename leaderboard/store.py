@@ -1,0 +1,91 @@
+"""Transactional writes: a run, its scores and the current-result pointer land together or not at all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from benchmarks.tasks import Task as TaskSpec
+from leaderboard import schema
+from runners.execute import RunOutcome
+from runners.manifest import config_sha256
+from submissions.schema import ModelConfig
+
+
+def upsert_model(session: Session, config: ModelConfig, *, is_reference: bool) -> schema.Model:
+    """Insert or update the model row and replace its reported scores from the config."""
+    dump = config.model_dump(mode="json")
+    model = session.scalar(select(schema.Model).where(schema.Model.name == config.name))
+    if model is None:
+        model = schema.Model(name=config.name)
+        session.add(model)
+    model.backend = config.backend
+    model.families = list(config.family)
+    model.config = dump
+    model.config_sha256 = config_sha256(dump)
+    model.parameters = config.metadata.parameters
+    model.license = config.metadata.license
+    model.open_weights = config.metadata.open_weights
+    model.is_reference = is_reference
+    model.updated_at = datetime.now(UTC)
+    session.flush()
+    for old in session.scalars(select(schema.ReportedScore).where(schema.ReportedScore.model_id == model.id)):
+        session.delete(old)
+    session.flush()
+    for reported in config.reported:
+        session.add(
+            schema.ReportedScore(
+                model_id=model.id, task_id=reported.task, metric=reported.metric, value=reported.value, source=reported.source
+            )
+        )
+    return model
+
+
+def upsert_task(session: Session, spec: TaskSpec) -> schema.Task:
+    task = session.get(schema.Task, spec.id)
+    if task is None:
+        task = schema.Task(id=spec.id)
+        session.add(task)
+    task.benchmark = spec.benchmark
+    task.dataset = spec.dataset
+    task.split = spec.split
+    task.main_score = spec.main_score
+    task.metric_spec = spec.metric_spec
+    task.license = spec.license
+    task.source_url = spec.source_url
+    return task
+
+
+def record_run(session: Session, config: ModelConfig, task: TaskSpec, outcome: RunOutcome, *, is_reference: bool) -> int:
+    """Store one finished run in a single transaction; returns the new run id.
+
+    Earlier runs of the same (model, task) stay as history; the current-result pointer moves to
+    this run.
+    """
+    with session.begin():
+        model = upsert_model(session, config, is_reference=is_reference)
+        upsert_task(session, task)
+        session.flush()
+        run = schema.Run(
+            model_id=model.id,
+            task_id=task.id,
+            status="done",
+            started_at=outcome.started_at,
+            finished_at=outcome.finished_at,
+            config_sha256=outcome.manifest["config_sha256"],
+            metric_spec=outcome.metric_spec,
+            manifest=outcome.manifest,
+        )
+        session.add(run)
+        session.flush()
+        for metric, result in outcome.scores.items():
+            session.add(schema.Score(run_id=run.id, metric=metric, value=result.value, per_query=result.per_query))
+        current = session.get(schema.CurrentResult, (model.id, task.id))
+        if current is None:
+            session.add(schema.CurrentResult(model_id=model.id, task_id=task.id, run_id=run.id))
+        else:
+            current.run_id = run.id
+        session.flush()
+        return run.id
