@@ -1,0 +1,87 @@
+"""Shared fixtures: an isolated data dir, cache dir and SQLite database per test."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("LEADERBOARD_TEST_DATA_DIR", REPO.parent / "shared" / "datasets")).resolve()
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """Every test gets its own cache and database; nothing touches the user's files."""
+    monkeypatch.setenv("LEADERBOARD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LEADERBOARD_DB", f"sqlite:///{tmp_path / 'board.db'}")
+    monkeypatch.setenv("LEADERBOARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield
+
+
+def write_beir(
+    folder: Path,
+    docs: dict[str, tuple[str, str]],
+    queries: dict[str, str],
+    qrels: list[tuple[str, str, int]],
+    *,
+    gz: bool = True,
+    crlf: bool = True,
+    split: str = "test",
+) -> Path:
+    """Write a tiny BEIR-format dataset the way the official files look (gz corpus, CRLF qrels with header)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in docs.items())
+    if gz:
+        with gzip.open(folder / "corpus.jsonl.gz", "wt", encoding="utf-8") as handle:
+            handle.write(lines)
+    else:
+        (folder / "corpus.jsonl").write_text(lines, encoding="utf-8")
+    (folder / "queries.jsonl").write_text("".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in queries.items()))
+    (folder / "qrels").mkdir(exist_ok=True)
+    end = "\r\n" if crlf else "\n"
+    rows = ["query-id\tcorpus-id\tscore"] + [f"{q}\t{d}\t{s}" for q, d, s in qrels]
+    (folder / "qrels" / f"{split}.tsv").write_bytes((end.join(rows) + end).encode())
+    return folder
+
+
+TINY_DOCS = {
+    "d1": ("Vitamin D", "Vitamin D deficiency is linked to bone fractures in older adults."),
+    "d2": ("Cancer cells", "Tumour cells divide rapidly and evade the immune system."),
+    "d3": ("Sleep", "Sleep deprivation impairs memory consolidation."),
+    "d4": ("Bones", "Calcium and vitamin intake support bone density."),
+    "q2": ("Vaccines", "Vaccination reduces the spread of measles."),
+}
+TINY_QUERIES = {"q1": "vitamin deficiency and fractures", "q2": "measles vaccination", "q3": "memory and sleep"}
+TINY_QRELS = [("q1", "d1", 1), ("q1", "d4", 1), ("q2", "q2", 1), ("q3", "d3", 2)]
+
+
+@pytest.fixture
+def tiny_beir(tmp_path) -> Path:
+    return write_beir(tmp_path / "data" / "beir" / "tiny", TINY_DOCS, TINY_QUERIES, TINY_QRELS)
+
+
+@pytest.fixture
+def tiny_task(tiny_beir, monkeypatch):
+    """A registered task ``beir/tiny`` over the tiny dataset (counts match, ids overlap like ArguAna)."""
+    from benchmarks.beir.catalog_types import BeirDataset
+    from benchmarks.tasks import _beir_task, all_tasks
+
+    entry = BeirDataset(
+        name="tiny",
+        zip_name="tiny.zip",
+        url="http://127.0.0.1:9/tiny.zip",
+        md5="",
+        license="CC0",
+        splits=("test",),
+        test_split="test",
+        num_docs=len(TINY_DOCS),
+        num_queries=len(TINY_QUERIES),
+    )
+    task = _beir_task(entry)
+    monkeypatch.setitem(all_tasks(), task.id, task)
+    return task

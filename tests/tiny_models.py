@@ -1,0 +1,71 @@
+"""Build tiny randomly initialised BERT models on disk, laid out like sentence-transformers folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+WORDS = [
+    "vitamin",
+    "deficiency",
+    "fracture",
+    "bone",
+    "cancer",
+    "cell",
+    "sleep",
+    "memory",
+    "measles",
+    "vaccine",
+    "calcium",
+    "tumour",
+    "immune",
+    "the",
+    "and",
+    "of",
+]
+
+
+def make_tiny_st_model(folder: Path, *, pooling: str = "mean", normalize: bool = True, max_length: int = 32, seed: int = 0) -> Path:
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = [
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+        *WORDS,
+        *[f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"],
+        *"abcdefghijklmnopqrstuvwxyz",
+    ]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, max_position_embeddings=64
+    )
+    BertModel(config).save_pretrained(str(folder))
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]
+    if normalize:
+        modules.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"})
+        (folder / "2_Normalize").mkdir(exist_ok=True)
+    (folder / "modules.json").write_text(json.dumps(modules))
+    (folder / "1_Pooling").mkdir(exist_ok=True)
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps(
+            {
+                "word_embedding_dimension": 16,
+                "pooling_mode_cls_token": pooling == "cls",
+                "pooling_mode_mean_tokens": pooling == "mean",
+                "pooling_mode_max_tokens": False,
+                "pooling_mode_lasttoken": pooling == "last",
+            }
+        )
+    )
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": max_length, "do_lower_case": False}))
+    return folder
