@@ -1,8 +1,10 @@
 """Is a task's data present, and does it match what the benchmark publishes?
 
-"Verified" means: the files parse and hold exactly the published numbers of documents and
-judged queries.  The result is remembered in the cache dir, keyed by each file's size and
-modification time, so ``leaderboard data list`` re-reads a large corpus only when it changed.
+"Verified" means: the files parse and hold exactly the published counts (documents and judged
+queries for BEIR, pairs for STS, …).  Each benchmark's ``tasks.py`` says which files are
+missing (``missing_files``) and counts what it finds (``inspect``).  The result is remembered in
+the cache dir, keyed by the size and modification time of every file in the task folder, so
+``leaderboard data list`` re-reads a large corpus only when it changed.
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.beir.loader import load_split, required_files
 from benchmarks.errors import UserError
 from benchmarks.settings import cache_dir
-from benchmarks.tasks import Task
+from benchmarks.tasks import Task, benchmark_module
 
 
 @dataclass
@@ -22,17 +23,16 @@ class DataStatus:
     task: str
     state: str  # "missing" | "verified" | "mismatch" | "corrupt"
     folder: str
-    docs: int | None = None
-    queries: int | None = None
+    counts: dict | None = None
     sha256: str | None = None
     detail: str = ""
 
 
-def _signature(files: dict[str, Path | None]) -> str:
+def _signature(folder: Path) -> str:
     parts = []
-    for role, path in sorted(files.items()):
-        stat = path.stat() if path else None
-        parts.append(f"{role}:{path}:{stat.st_size if stat else '-'}:{stat.st_mtime_ns if stat else '-'}")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = path.stat()
+        parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
     return "|".join(parts)
 
 
@@ -59,27 +59,30 @@ def _save_stamps(stamps: dict) -> None:
 
 
 def data_status(task: Task, *, use_cache: bool = True) -> DataStatus:
+    module = benchmark_module(task.benchmark)
     folder = task.folder
-    files = required_files(folder, task.split)
-    if any(path is None for path in files.values()):
-        missing = [role for role, path in files.items() if path is None]
+    missing = module.missing_files(task) if module else ["everything"]
+    if missing:
         return DataStatus(task.id, "missing", str(folder), detail="missing: " + ", ".join(missing))
-    signature = _signature(files)
+    signature = _signature(folder)
     stamps = _load_stamps()
     cached = stamps.get(task.id)
     if use_cache and cached and cached.get("signature") == signature:
         return DataStatus(**cached["status"])
     try:
-        data = load_split(folder, task.split, task.id)
+        report = module.inspect(task)  # type: ignore[union-attr]
     except UserError as err:
         status = DataStatus(task.id, "corrupt", str(folder), detail=str(err))
     else:
-        entry = task.beir
-        expected = (entry.num_docs, entry.num_queries) if entry else None
-        found = (len(data.corpus), len(data.queries))
-        state = "verified" if expected is None or found == expected else "mismatch"
-        detail = "" if state == "verified" else f"expected {expected[0]:,} docs / {expected[1]:,} queries"  # type: ignore[index]
-        status = DataStatus(task.id, state, str(folder), found[0], found[1], data.sha256, detail)
+        expected = task.expected_counts
+        differs = {key: (report.counts.get(key), value) for key, value in expected.items() if report.counts.get(key) != value}
+        state = "mismatch" if differs else "verified"
+        detail = "; ".join(f"{key}: found {found:,}, published {want:,}" for key, (found, want) in differs.items() if found is not None)
+        status = DataStatus(task.id, state, str(folder), report.counts, report.sha256, detail)
     stamps[task.id] = {"signature": signature, "status": asdict(status)}
     _save_stamps(stamps)
     return status
+
+
+def describe_counts(counts: dict | None) -> str:
+    return ", ".join(f"{value:,} {key}" for key, value in (counts or {}).items()) or "-"

@@ -53,24 +53,20 @@ def data() -> None:
 @one_line_errors
 def data_list(show_all: bool) -> None:
     """Which datasets are present and verified."""
-    from benchmarks.data_status import data_status
+    from benchmarks.data_status import data_status, describe_counts
     from benchmarks.settings import data_dir
     from benchmarks.tasks import all_tasks
 
     click.echo(f"data dir: {data_dir()}")
-    click.echo(f"{'task':32} {'state':9} {'docs':>11} {'queries':>8}  license")
+    click.echo(f"{'task':32} {'state':9} {'contents':32} license")
     missing = 0
     for task in all_tasks().values():
         status = data_status(task)
         if status.state == "missing" and not show_all:
             missing += 1
             continue
-        docs = f"{status.docs:,}" if status.docs is not None else "-"
-        queries = f"{status.queries:,}" if status.queries is not None else "-"
-        click.echo(
-            f"{task.id:32} {status.state:9} {docs:>11} {queries:>8}  {task.license}"
-            + (f"  ({status.detail})" if status.detail and status.state != "missing" else "")
-        )
+        detail = f"  ({status.detail})" if status.detail else ""
+        click.echo(f"{task.id:32} {status.state:9} {describe_counts(status.counts):32} {task.license}{detail}")
     if missing:
         click.echo(f"{missing} more tasks have no data here (--all lists them; 'leaderboard data fetch TASK' downloads one)")
 
@@ -79,14 +75,14 @@ def data_list(show_all: bool) -> None:
 @click.argument("task_ids", nargs=-1, required=True)
 @one_line_errors
 def data_verify(task_ids: tuple[str, ...]) -> None:
-    """Re-read a dataset and check it against the published counts."""
-    from benchmarks.data_status import data_status
-    from benchmarks.tasks import get_task
+    """Re-read datasets (ids or benchmark names) and check them against the published counts."""
+    from benchmarks.data_status import data_status, describe_counts
+    from benchmarks.tasks import expand_task_ids, get_task
 
     bad = False
-    for task_id in task_ids:
+    for task_id in expand_task_ids(",".join(task_ids)):
         status = data_status(get_task(task_id), use_cache=False)
-        click.echo(f"{status.task}: {status.state} {status.docs or '-'} docs, {status.queries or '-'} queries {status.detail}")
+        click.echo(f"{status.task}: {status.state} ({describe_counts(status.counts)}) {status.detail}".rstrip())
         bad |= status.state != "verified"
     if bad:
         sys.exit(1)
@@ -98,17 +94,18 @@ def data_verify(task_ids: tuple[str, ...]) -> None:
 @one_line_errors
 def data_fetch(task_id: str, url: str | None) -> None:
     """Download, verify (md5) and unpack a BEIR dataset."""
+    from benchmarks.beir.catalog_types import BeirDataset
     from benchmarks.beir.fetch import fetch_beir
-    from benchmarks.data_status import data_status
+    from benchmarks.data_status import data_status, describe_counts
     from benchmarks.settings import data_dir
     from benchmarks.tasks import get_task
 
     task = get_task(task_id)
-    if task.beir is None:
-        raise UserError(f"{task_id}: no download source is known; see 'leaderboard data list'")
-    folder = fetch_beir(task.beir, data_dir() / "beir", url=url)
+    if not isinstance(task.info, BeirDataset):
+        raise UserError(f"{task_id}: no automatic download; put its files in {task.folder} ('leaderboard data list --all' says which)")
+    folder = fetch_beir(task.info, data_dir() / "beir", url=url)
     status = data_status(task, use_cache=False)
-    click.echo(f"{task_id}: unpacked into {folder} ({status.state}, {status.docs or 0:,} docs, {status.queries or 0:,} queries)")
+    click.echo(f"{task_id}: unpacked into {folder} ({status.state}, {describe_counts(status.counts)})")
 
 
 # --------------------------------------------------------------------------- models
@@ -138,23 +135,31 @@ def models_show(name: str) -> None:
 
 # --------------------------------------------------------------------------- run
 def execute_and_store(model: str, task_ids: list[str], db: str | None = None) -> list[int]:
-    """Run ``model`` on each task and store each run in its own transaction."""
+    """Run ``model`` on each task and store each run in its own transaction.
+
+    Tasks the model's backend cannot do (BM25 on STS, a text model on ARO) are skipped with a
+    message; anything else that goes wrong stops with a one-line error.
+    """
     from benchmarks.tasks import get_task
     from leaderboard.db import make_engine, session_factory
     from leaderboard.store import record_run
-    from runners.execute import run_retrieval
-    from runners.retrievers import build_retriever
+    from runners.execute import run_task
+    from runners.session import ModelSession, TaskNotSupported
     from submissions.registry import REFERENCE_DIR, resolve_model
 
     config, path = resolve_model(model)
     tasks = [get_task(task_id) for task_id in task_ids]  # all unknown ids fail before any work
     engine = make_engine(db)
     make_session = session_factory(engine)
-    retriever = build_retriever(config) if len(tasks) > 1 else None  # load weights once
+    model_session = ModelSession(config)  # weights load once, for all tasks
     run_ids = []
     for task in tasks:
         log.info("running %s on %s", config.name, task.id)
-        outcome = run_retrieval(config, task, retriever)
+        try:
+            outcome = run_task(model_session, task)
+        except TaskNotSupported as reason:
+            click.echo(f"skipping {task.id}: {reason}")
+            continue
         with make_session() as session:
             run_id = record_run(session, config, task, outcome, is_reference=path.parent.resolve() == REFERENCE_DIR.resolve())
         run_ids.append(run_id)
@@ -169,11 +174,13 @@ def execute_and_store(model: str, task_ids: list[str], db: str | None = None) ->
 
 @main.command()
 @click.argument("model")
-@click.option("--tasks", "task_list", required=True, help="Comma-separated task ids, e.g. beir/scifact.")
+@click.option("--tasks", "task_list", required=True, help="Comma-separated task ids (beir/scifact) or benchmarks (sts, beir/*).")
 @one_line_errors
 def run(model: str, task_list: str) -> None:
     """Run MODEL (a reference name or a config .yaml) on tasks and store the scores."""
-    execute_and_store(model, [t.strip() for t in task_list.split(",") if t.strip()])
+    from benchmarks.tasks import expand_task_ids
+
+    execute_and_store(model, expand_task_ids(task_list))
 
 
 # --------------------------------------------------------------------------- results

@@ -1,25 +1,29 @@
-"""Execute one (model × task): load data, retrieve, evaluate; return scores and a manifest.
+"""Execute one (model × task): load data, run the model, evaluate; return scores and a manifest.
 
 Pure computation: nothing here writes to the database.  The caller stores the returned
-:class:`RunOutcome` in one transaction.
+:class:`RunOutcome` in one transaction.  Each benchmark has a runner function
+``run(session, task) -> RunOutcome`` registered in :data:`BENCHMARK_RUNNERS`.
 """
 
 from __future__ import annotations
 
-import logging
-import time
+import importlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
-from benchmarks.beir.loader import load_split
 from benchmarks.errors import UserError
-from benchmarks.metrics.retrieval import DEFAULT_DEPTH, MetricResult, evaluate_retrieval
+from benchmarks.metrics.retrieval import MetricResult
 from benchmarks.tasks import Task
 from runners.manifest import config_sha256, git_commit, hardware, library_versions, peak_memory_mb
-from runners.retrievers import Retriever, build_retriever
+from runners.session import ModelSession
 from submissions.schema import ModelConfig
 
-log = logging.getLogger(__name__)
+BENCHMARK_RUNNERS = {
+    "beir": "runners.run_beir:run_beir",
+    "sts": "runners.run_sts:run_sts",
+    "tatoeba": "runners.run_tatoeba:run_tatoeba",
+    "aro": "runners.run_aro:run_aro",
+}
 
 
 @dataclass
@@ -33,69 +37,62 @@ class RunOutcome:
     metric_spec: dict = field(default_factory=dict)
 
 
-def check_counts(task: Task, docs: int, queries: int) -> None:
+def check_counts(task: Task, found: dict[str, int]) -> None:
     """Refuse data whose size differs from what the benchmark publishes (a wrong or partial copy)."""
-    entry = task.beir
-    if entry is None:
-        return
-    if (docs, queries) != (entry.num_docs, entry.num_queries):
+    differs = {key: want for key, want in task.expected_counts.items() if found.get(key) != want}
+    if differs:
+        found_text = ", ".join(f"{found.get(key, 0):,} {key}" for key in differs)
+        want_text = ", ".join(f"{want:,} {key}" for key, want in differs.items())
         raise UserError(
-            f"{task.id}: the files in {task.folder} hold {docs:,} documents and {queries:,} judged {task.split} queries, "
-            f"but BEIR publishes {entry.num_docs:,} and {entry.num_queries:,}; replace them "
-            f"('leaderboard data fetch {task.id}')"
+            f"{task.id}: the files in {task.folder} hold {found_text}, but the benchmark publishes {want_text}; "
+            f"replace them ('leaderboard data list' says where they come from)"
         )
 
 
-def run_retrieval(config: ModelConfig, task: Task, retriever: Retriever | None = None) -> RunOutcome:
-    """Run a retrieval model on a BEIR task and evaluate it."""
-    started = datetime.now(UTC)
-    phases: dict[str, float] = {}
-    t0 = time.perf_counter()
-    data = load_split(task.folder, task.split, task.id)
-    check_counts(task, len(data.corpus), len(data.queries))
-    phases["load_data"] = time.perf_counter() - t0
-    log.info("%s: %d docs, %d queries", task.id, len(data.corpus), len(data.queries))
-
-    retriever = retriever or build_retriever(config)
-    remove = bool(task.metric_spec.get("remove_identical_ids"))
-    depth = DEFAULT_DEPTH
-    k = depth + 1 if remove and retriever.extra_hit_for_identical_ids else depth
-    t0 = time.perf_counter()
-    run = retriever.retrieve(data.corpus, data.queries, k, data.sha256)
-    retrieve_total = time.perf_counter() - t0
-    phases.update(retriever.phase_times)
-    phases["retrieve_total"] = retrieve_total
-
-    t0 = time.perf_counter()
-    scores = evaluate_retrieval(data.qrels, run, task.metrics, depth=depth, remove_identical_ids=remove)
-    phases["evaluate"] = time.perf_counter() - t0
-    finished = datetime.now(UTC)
-
-    described = retriever.describe()
-    manifest = {
+def build_manifest(
+    config: ModelConfig,
+    *,
+    described: dict,
+    data_sha256: str,
+    data_files: dict,
+    phases: dict[str, float],
+    started: datetime,
+    finished: datetime,
+    counts: dict,
+    extra: dict | None = None,
+) -> dict:
+    """The run manifest of DESIGN.md, common to every benchmark."""
+    described = dict(described)
+    return {
         "config_sha256": config_sha256(config.model_dump(mode="json")),
         "weights_sha256": described.pop("weights_sha256", {}),
-        "data_sha256": data.sha256,
-        "data_files": data.files,
+        "data_sha256": data_sha256,
+        "data_files": data_files,
         "git_commit": git_commit(),
         "versions": library_versions(),
         "hardware": hardware(described.get("device")),
-        "retriever": described,
-        "search": {"hits_retrieved": k, "depth_evaluated": depth, "remove_identical_ids": remove},
+        "model": described,
         "dtype": config.dtype,
         "batch_size": config.batch_size,
         "seed": None,  # nothing in these runs is random
         "timings_s": {name: round(value, 3) for name, value in phases.items()},
         "total_s": round((finished - started).total_seconds(), 3),
         "peak_memory_mb": round(peak_memory_mb(), 1),
-        "counts": {"docs": len(data.corpus), "queries": len(data.queries)},
+        "counts": counts,
+        **(extra or {}),
     }
-    return RunOutcome(
-        model=config.name,
-        task=task.id,
-        scores=scores,
-        manifest=manifest,
-        started_at=started,
-        finished_at=finished,
-        metric_spec=task.metric_spec,
-    )
+
+
+def run_task(session: ModelSession, task: Task) -> RunOutcome:
+    """Run the session's model on ``task`` with the task's benchmark runner."""
+    target = BENCHMARK_RUNNERS.get(task.benchmark)
+    if target is None:
+        raise UserError(f"{task.id}: no runner for benchmark {task.benchmark!r}")
+    module_name, function_name = target.split(":")
+    runner = getattr(importlib.import_module(module_name), function_name)
+    return runner(session, task)
+
+
+def run_model_on_task(config: ModelConfig, task: Task) -> RunOutcome:
+    """Convenience for one task: a fresh session, one run."""
+    return run_task(ModelSession(config), task)

@@ -69,7 +69,8 @@ def tiny_beir(tmp_path) -> Path:
 def tiny_task(tiny_beir, monkeypatch):
     """A registered task ``beir/tiny`` over the tiny dataset (counts match, ids overlap like ArguAna)."""
     from benchmarks.beir.catalog_types import BeirDataset
-    from benchmarks.tasks import _beir_task, all_tasks
+    from benchmarks.beir.tasks import beir_task
+    from benchmarks.tasks import all_tasks
 
     entry = BeirDataset(
         name="tiny",
@@ -82,6 +83,6 @@ def tiny_task(tiny_beir, monkeypatch):
         num_docs=len(TINY_DOCS),
         num_queries=len(TINY_QUERIES),
     )
-    task = _beir_task(entry)
+    task = beir_task(entry)
     monkeypatch.setitem(all_tasks(), task.id, task)
     return task

@@ -10,7 +10,7 @@ from benchmarks.beir.loader import load_split
 from benchmarks.metrics.retrieval import evaluate_retrieval, prepare_run
 from benchmarks.tasks import get_task
 from leaderboard.cli import main
-from runners.execute import run_retrieval
+from runners.execute import run_model_on_task
 from runners.retrievers import build_retriever
 from submissions.registry import resolve_model
 
@@ -24,7 +24,7 @@ def reported(model: str, metric: str, task: str = "beir/scifact") -> float:
 
 def run_reference(model: str):
     config, _ = resolve_model(model)
-    return run_retrieval(config, get_task("beir/scifact"))
+    return run_model_on_task(config, get_task("beir/scifact"))
 
 
 @pytest.mark.lucene
@@ -71,7 +71,7 @@ def test_minilm_reproduces_mteb_scifact(shared_data):
     outcome = run_reference("all-MiniLM-L6-v2")
     assert round(outcome.scores["ndcg_at_10"].value, 4) == round(reported("all-MiniLM-L6-v2", "ndcg_at_10"), 4)
     assert round(outcome.scores["recall_at_100"].value, 3) == reported("all-MiniLM-L6-v2", "recall_at_100")
-    retriever = outcome.manifest["retriever"]
+    retriever = outcome.manifest["model"]
     assert (retriever["pooling"], retriever["normalize"], retriever["max_length"]) == ("mean", True, 256)
     assert outcome.manifest["weights_sha256"]["model.safetensors"].startswith("53aa5117")
 

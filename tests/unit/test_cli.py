@@ -114,7 +114,7 @@ def test_dense_model_from_a_config_file_runs(tiny_task, tmp_path):
     assert result.exit_code == 0, result.output
     with session_factory(make_engine())() as session:
         run = session.scalars(select(schema.Run)).one()
-        assert run.manifest["retriever"]["pooling"] == "mean"
+        assert run.manifest["model"]["pooling"] == "mean"
         assert run.manifest["search"]["hits_retrieved"] == 1001
         assert list(run.manifest["weights_sha256"]) == ["model.safetensors"]
 

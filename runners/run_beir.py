@@ -1,0 +1,51 @@
+"""BEIR: retrieve the top 1,000 per query, evaluate with trec_eval semantics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from benchmarks.beir.loader import load_split
+from benchmarks.metrics.retrieval import DEFAULT_DEPTH, evaluate_retrieval
+from benchmarks.tasks import Task
+from runners.execute import RunOutcome, build_manifest, check_counts
+from runners.session import ModelSession
+
+log = logging.getLogger(__name__)
+
+
+def run_beir(session: ModelSession, task: Task) -> RunOutcome:
+    started = datetime.now(UTC)
+    phases: dict[str, float] = {}
+    t0 = time.perf_counter()
+    data = load_split(task.folder, task.split, task.id)
+    check_counts(task, {"docs": len(data.corpus), "queries": len(data.queries)})
+    phases["load_data"] = time.perf_counter() - t0
+    log.info("%s: %d docs, %d queries", task.id, len(data.corpus), len(data.queries))
+
+    retriever = session.retriever
+    remove = bool(task.metric_spec.get("remove_identical_ids"))
+    depth = DEFAULT_DEPTH
+    k = depth + 1 if remove and retriever.extra_hit_for_identical_ids else depth
+    t0 = time.perf_counter()
+    run = retriever.retrieve(data.corpus, data.queries, k, data.sha256)
+    phases.update(retriever.phase_times)
+    phases["retrieve_total"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    scores = evaluate_retrieval(data.qrels, run, task.metrics, depth=depth, remove_identical_ids=remove)
+    phases["evaluate"] = time.perf_counter() - t0
+    finished = datetime.now(UTC)
+    manifest = build_manifest(
+        session.config,
+        described=retriever.describe(),
+        data_sha256=data.sha256,
+        data_files=data.files,
+        phases=phases,
+        started=started,
+        finished=finished,
+        counts={"docs": len(data.corpus), "queries": len(data.queries)},
+        extra={"search": {"hits_retrieved": k, "depth_evaluated": depth, "remove_identical_ids": remove}},
+    )
+    return RunOutcome(session.config.name, task.id, scores, manifest, started, finished, task.metric_spec)

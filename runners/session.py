@@ -1,0 +1,34 @@
+"""One loaded model, shared by every task of a run.
+
+Components are built lazily and once: the BEIR retriever, the sentence encoder for STS and
+Tatoeba, the image-text scorer for ARO.  A backend that cannot do a kind of task raises
+:class:`TaskNotSupported`, which the CLI reports as a skip, not an error.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from submissions.schema import ModelConfig
+
+
+class TaskNotSupported(Exception):
+    """This model's backend cannot do this kind of task (e.g. BM25 on STS)."""
+
+
+class ModelSession:
+    def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+
+    @cached_property
+    def retriever(self):
+        from runners.retrievers import build_retriever
+
+        return build_retriever(self.config)
+
+    @cached_property
+    def text_encoder(self):
+        """A :class:`runners.dense.DenseEncoder` (or another object with ``encode(texts, prompt)``)."""
+        if self.config.backend != "dense":
+            raise TaskNotSupported(f"{self.config.name} ({self.config.backend}) does not embed sentences")
+        return self.retriever.encoder
