@@ -26,7 +26,10 @@ def current_main_scores(session: Session, benchmark: str | None = None) -> list[
         .join(schema.CurrentResult, schema.CurrentResult.model_id == schema.Model.id)
         .join(schema.Task, schema.Task.id == schema.CurrentResult.task_id)
         .join(schema.Run, schema.Run.id == schema.CurrentResult.run_id)
-        .join(schema.Score, (schema.Score.run_id == schema.Run.id) & (schema.Score.metric == schema.Task.main_score))
+        .join(
+            schema.Score,
+            (schema.Score.run_id == schema.Run.id) & (schema.Score.metric == schema.Task.main_score) & (schema.Score.variant == ""),
+        )
         .order_by(schema.Task.id, schema.Model.name)
     )
     if benchmark:
@@ -65,6 +68,7 @@ def all_scores(session: Session) -> list[dict]:
             schema.Model.name,
             schema.Run.task_id,
             schema.Score.metric,
+            schema.Score.variant,
             schema.Score.value,
             schema.Run.id,
             schema.Run.finished_at,
@@ -75,17 +79,18 @@ def all_scores(session: Session) -> list[dict]:
         .outerjoin(
             schema.CurrentResult, (schema.CurrentResult.model_id == schema.Model.id) & (schema.CurrentResult.task_id == schema.Run.task_id)
         )
-        .order_by(schema.Run.id, schema.Score.metric)
+        .order_by(schema.Run.id, schema.Score.variant, schema.Score.metric)
     )
     return [
         {
             "model": model,
             "task": task,
             "metric": metric,
+            "variant": variant,
             "value": value,
             "run_id": run_id,
             "finished_at": finished.isoformat() if finished else None,
             "current": current_run == run_id,
         }
-        for model, task, metric, value, run_id, finished, current_run in session.execute(stmt)
+        for model, task, metric, variant, value, run_id, finished, current_run in session.execute(stmt)
     ]

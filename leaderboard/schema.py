@@ -68,11 +68,13 @@ class Run(Base):
 
 class Score(Base):
     __tablename__ = "scores"
-    __table_args__ = (UniqueConstraint("run_id", "metric"),)
+    __table_args__ = (UniqueConstraint("run_id", "metric", "variant"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     metric: Mapped[str] = mapped_column(String(50))
+    # "" for the run as configured; e.g. "dim=64" for a Matryoshka truncation of the same run
+    variant: Mapped[str] = mapped_column(String(50), default="", server_default="")
     value: Mapped[float] = mapped_column(Float)
     per_query: Mapped[dict] = mapped_column(JSON)  # query/item id -> value
 

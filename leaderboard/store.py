@@ -81,7 +81,10 @@ def record_run(session: Session, config: ModelConfig, task: TaskSpec, outcome: R
         session.add(run)
         session.flush()
         for metric, result in outcome.scores.items():
-            session.add(schema.Score(run_id=run.id, metric=metric, value=result.value, per_query=result.per_query))
+            session.add(schema.Score(run_id=run.id, metric=metric, variant="", value=result.value, per_query=result.per_query))
+        for variant, results in outcome.variant_scores.items():
+            for metric, result in results.items():
+                session.add(schema.Score(run_id=run.id, metric=metric, variant=variant, value=result.value, per_query=result.per_query))
         current = session.get(schema.CurrentResult, (model.id, task.id))
         if current is None:
             session.add(schema.CurrentResult(model_id=model.id, task_id=task.id, run_id=run.id))

@@ -35,6 +35,8 @@ class RunOutcome:
     started_at: datetime
     finished_at: datetime
     metric_spec: dict = field(default_factory=dict)
+    # extra score sets from the same run, e.g. {"dim=64": {...}} for Matryoshka truncations
+    variant_scores: dict[str, dict[str, MetricResult]] = field(default_factory=dict)
 
 
 def check_counts(task: Task, found: dict[str, int]) -> None:

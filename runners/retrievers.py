@@ -38,6 +38,14 @@ def build_retriever(config: ModelConfig) -> Retriever:
         from runners.bm25s_bm25 import Bm25sBM25
 
         return Bm25sBM25(config)
+    if config.backend == "splade":
+        from runners.splade import SpladeRetriever
+
+        return SpladeRetriever(config)
+    if config.backend == "clip":
+        from runners.session import TaskNotSupported
+
+        raise TaskNotSupported(f"{config.name} (clip) is an image-text model; it does not run text retrieval")
     from runners.dense_retriever import DenseRetriever
 
     return DenseRetriever(config)

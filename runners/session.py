@@ -32,3 +32,12 @@ class ModelSession:
         if self.config.backend != "dense":
             raise TaskNotSupported(f"{self.config.name} ({self.config.backend}) does not embed sentences")
         return self.retriever.encoder
+
+    @cached_property
+    def image_text_scorer(self):
+        """Scores image–caption pairs (ARO); only the ``clip`` backend has one."""
+        if self.config.backend != "clip":
+            raise TaskNotSupported(f"{self.config.name} ({self.config.backend}) is not an image-text model")
+        from runners.clip import ClipScorer
+
+        return ClipScorer(self.config)

@@ -81,7 +81,7 @@ class ReportedScore(StrictModel):
 class ModelConfig(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     family: list[Family] = Field(min_length=1)
-    backend: Literal["bm25", "dense"]
+    backend: Literal["bm25", "dense", "splade", "clip"]
     description: str = ""
     weights: WeightsSource | None = None
     bm25: BM25Settings | None = None
@@ -89,6 +89,8 @@ class ModelConfig(StrictModel):
     normalize: bool | None = None
     similarity: Literal["cosine", "dot"] = "cosine"
     max_length: int | None = Field(None, ge=1, le=32768)
+    # Matryoshka: also evaluate these truncated embedding sizes, from the same encoding pass
+    dims: list[int] | None = Field(None, min_length=1)
     query_prompt: str = ""
     document_prompt: str = ""
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
@@ -101,8 +103,10 @@ class ModelConfig(StrictModel):
     def _backend_settings(self) -> ModelConfig:
         if self.backend == "bm25" and self.bm25 is None:
             raise ValueError("backend bm25 needs a 'bm25:' section (engine, k1, b, fields)")
-        if self.backend == "dense" and self.weights is None:
-            raise ValueError("backend dense needs a 'weights:' section (hf + revision, package or path)")
+        if self.backend in {"dense", "splade", "clip"} and self.weights is None:
+            raise ValueError(f"backend {self.backend} needs a 'weights:' section (hf + revision, package or path)")
+        if self.bm25 is not None and self.bm25.engine == "bm25s" and self.bm25.fields != "flat":
+            raise ValueError("bm25.fields: the bm25s engine indexes one field; use fields: flat (or engine: lucene)")
         return self
 
 

@@ -1,0 +1,1 @@
+"""Subcommands of `leaderboard`, one module per group."""
