@@ -60,6 +60,9 @@ class Run(Base):
     config_sha256: Mapped[str] = mapped_column(String(64))
     metric_spec: Mapped[dict] = mapped_column(JSON)
     manifest: Mapped[dict] = mapped_column(JSON)
+    # "board": a run that can be the current result; "reproduction": a rerun graded against one
+    kind: Mapped[str] = mapped_column(String(20), default="board", server_default="board")
+    reproduces_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
 
     model: Mapped[Model] = relationship(back_populates="runs")
     task: Mapped[Task] = relationship()
@@ -91,6 +94,23 @@ class CurrentResult(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
 
     run: Mapped[Run] = relationship()
+
+
+class Grade(Base):
+    """The grade of one metric of a reproduction, against the reported number or the board's run."""
+
+    __tablename__ = "grades"
+    __table_args__ = (UniqueConstraint("run_id", "metric", "against"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)  # the reproduction
+    metric: Mapped[str] = mapped_column(String(50))
+    against: Mapped[str] = mapped_column(String(20))  # "reported" | "board"
+    expected: Mapped[float] = mapped_column(Float)
+    got: Mapped[float] = mapped_column(Float)
+    tolerance: Mapped[float] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(10))  # "OK" | "OKish" | "FAIL"
+    source: Mapped[str] = mapped_column(Text, default="")
 
 
 class ReportedScore(Base):

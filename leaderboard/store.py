@@ -58,11 +58,21 @@ def upsert_task(session: Session, spec: TaskSpec) -> schema.Task:
     return task
 
 
-def record_run(session: Session, config: ModelConfig, task: TaskSpec, outcome: RunOutcome, *, is_reference: bool) -> int:
-    """Store one finished run in a single transaction; returns the new run id.
+def record_run(
+    session: Session,
+    config: ModelConfig,
+    task: TaskSpec,
+    outcome: RunOutcome,
+    *,
+    is_reference: bool,
+    reproduces_run_id: int | None = None,
+    grades: list[dict] | None = None,
+) -> int:
+    """Store one finished run (and its grades) in a single transaction; returns the new run id.
 
-    Earlier runs of the same (model, task) stay as history; the current-result pointer moves to
-    this run.
+    Earlier runs of the same (model, task) stay as history.  A board run moves the
+    current-result pointer to itself; a reproduction (``reproduces_run_id`` set) is stored
+    beside the run it reproduces and leaves the pointer alone.
     """
     with session.begin():
         model = upsert_model(session, config, is_reference=is_reference)
@@ -77,18 +87,23 @@ def record_run(session: Session, config: ModelConfig, task: TaskSpec, outcome: R
             config_sha256=outcome.manifest["config_sha256"],
             metric_spec=outcome.metric_spec,
             manifest=outcome.manifest,
+            kind="reproduction" if reproduces_run_id is not None else "board",
+            reproduces_run_id=reproduces_run_id,
         )
         session.add(run)
         session.flush()
+        for item in grades or []:
+            session.add(schema.Grade(run_id=run.id, **item))
         for metric, result in outcome.scores.items():
             session.add(schema.Score(run_id=run.id, metric=metric, variant="", value=result.value, per_query=result.per_query))
         for variant, results in outcome.variant_scores.items():
             for metric, result in results.items():
                 session.add(schema.Score(run_id=run.id, metric=metric, variant=variant, value=result.value, per_query=result.per_query))
-        current = session.get(schema.CurrentResult, (model.id, task.id))
-        if current is None:
-            session.add(schema.CurrentResult(model_id=model.id, task_id=task.id, run_id=run.id))
-        else:
-            current.run_id = run.id
+        if reproduces_run_id is None:
+            current = session.get(schema.CurrentResult, (model.id, task.id))
+            if current is None:
+                session.add(schema.CurrentResult(model_id=model.id, task_id=task.id, run_id=run.id))
+            else:
+                current.run_id = run.id
         session.flush()
         return run.id

@@ -1,0 +1,176 @@
+"""`leaderboard reproduce` (rerun and grade) and `leaderboard compare` (paired significance)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from benchmarks.errors import UserError
+from leaderboard.commands.common import one_line_errors
+
+REPORT_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Reproduction of {{ model }}</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}
+td,th{padding:.3rem .7rem;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}
+.OK{color:#176f2c;font-weight:600}.OKish{color:#9a6700;font-weight:600}.FAIL{color:#b3261e;font-weight:600}</style></head>
+<body><h1>Reproduction of {{ model }}</h1>
+<p>Command: <code>{{ command }}</code></p>
+<table><thead><tr><th>task</th><th>metric</th><th>reported</th><th>board</th><th>local</th><th>Δ</th><th>grade</th><th>source</th></tr></thead>
+<tbody>{% for c in cells %}<tr><td>{{ c.task }}</td><td>{{ c.metric }}</td>
+<td>{{ fmt(c.reported) }}</td><td>{{ fmt(c.board) }}</td><td>{{ '%.5f' % c.local }}</td><td>{{ signed(c.delta) }}</td>
+<td class="{{ c.worst or '' }}">{{ c.worst or 'not graded' }}</td><td>{{ c.reported_source }}</td></tr>{% endfor %}</tbody></table>
+<p>OK: equal at the reported precision (≤4 decimals); OKish: within the metric tolerance (default 0.0005); FAIL: otherwise.</p>
+</body></html>
+"""
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.5f}".rstrip("0").rstrip(".")
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.5f}"
+
+
+@click.command()
+@click.argument("model", required=False)
+@click.option("--tasks", "task_list", help="Task ids or benchmarks; default: every task the config reports a number for.")
+@click.option("--all", "all_models", is_flag=True, help="Every reference model.")
+@click.option("--dry-run", is_flag=True, help="Only print the commands that would run.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the table as an HTML page.")
+@one_line_errors
+def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_run: bool, report_path: Path | None) -> None:
+    """Rerun MODEL from its pinned config and grade each number: reported | board | local | Δ | grade.
+
+    Exits 1 when any cell is FAIL.
+    """
+    import jinja2
+
+    from benchmarks.tasks import expand_task_ids, get_task
+    from leaderboard.db import make_engine, session_factory
+    from leaderboard.reproduce import board_run, grade_outcome, grade_rows
+    from leaderboard.store import record_run
+    from runners.execute import run_task
+    from runners.session import ModelSession, TaskNotSupported
+    from submissions.registry import REFERENCE_DIR, reference_configs, resolve_model
+
+    if all_models == bool(model):
+        raise UserError("give either MODEL or --all")
+    targets = [(c, p) for c, p in reference_configs().values()] if all_models else [resolve_model(model)]  # type: ignore[arg-type]
+    plans = []
+    for config, path in targets:
+        task_ids = expand_task_ids(task_list) if task_list else sorted({r.task for r in config.reported})
+        for task_id in task_ids:
+            get_task(task_id)  # unknown ids fail before anything runs
+        plans.append((config, path, task_ids))
+    if dry_run:
+        for config, _path, task_ids in plans:
+            if task_ids:
+                click.echo(f"leaderboard reproduce {config.name} --tasks {','.join(task_ids)}")
+        return
+
+    make_session = session_factory(make_engine())
+    cells = []
+    for config, path, task_ids in plans:
+        if not task_ids:
+            click.echo(f"{config.name}: nothing reported to reproduce (give --tasks)")
+            continue
+        model_session = ModelSession(config)
+        for task_id in task_ids:
+            task = get_task(task_id)
+            try:
+                outcome = run_task(model_session, task)
+            except TaskNotSupported as reason:
+                click.echo(f"skipping {task.id}: {reason}")
+                continue
+            except UserError as err:
+                if not all_models:
+                    raise
+                click.echo(f"cannot run {config.name} on {task.id} here: {err}")
+                continue
+            with make_session() as session:
+                board = board_run(session, config.name, task.id)
+                task_cells = grade_outcome(config, task, outcome, board)
+            with make_session() as session:
+                record_run(
+                    session,
+                    config,
+                    task,
+                    outcome,
+                    is_reference=path.parent.resolve() == REFERENCE_DIR.resolve(),
+                    reproduces_run_id=board.id if board else None,
+                    grades=grade_rows(task_cells),
+                )
+            cells.extend(task_cells)
+
+    header = f"{'task':22} {'metric':16} {'reported':>9} {'board':>9} {'local':>9} {'Δ':>9}  grade"
+    click.echo(header)
+    for c in cells:
+        values = f"{_fmt(c.reported):>9} {_fmt(c.board):>9} {c.local:>9.5f} {_signed(c.delta):>9}"
+        click.echo(f"{c.task:22} {c.metric:16} {values}  {c.worst or 'not graded'}")
+    if report_path:
+        command = "leaderboard reproduce " + ("--all" if all_models else str(model)) + (f" --tasks {task_list}" if task_list else "")
+        html = (
+            jinja2.Environment(autoescape=True)
+            .from_string(REPORT_TEMPLATE)
+            .render(model="all reference models" if all_models else model, command=command, cells=cells, fmt=_fmt, signed=_signed)
+        )
+        report_path.write_text(html, encoding="utf-8")
+        click.echo(f"report written to {report_path}")
+    if any(c.worst == "FAIL" for c in cells):
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("model_a")
+@click.argument("model_b")
+@click.option("--tasks", "task_list", help="Task ids or benchmarks; default: every task both have on the board.")
+@one_line_errors
+def compare(model_a: str, model_b: str, task_list: str | None) -> None:
+    """Paired randomisation test of B − A per task on the board's per-query values, plus a meta-analysis."""
+    from sqlalchemy import select
+
+    from benchmarks.tasks import expand_task_ids
+    from leaderboard import schema
+    from leaderboard.db import make_engine, session_factory
+    from leaderboard.stats import paired_randomization_test, random_effects_meta
+
+    with session_factory(make_engine())() as session:
+
+        def main_scores(name: str) -> dict[str, schema.Score]:
+            stmt = (
+                select(schema.Task.id, schema.Score)
+                .join(schema.CurrentResult, schema.CurrentResult.task_id == schema.Task.id)
+                .join(schema.Model, schema.Model.id == schema.CurrentResult.model_id)
+                .join(schema.Score, (schema.Score.run_id == schema.CurrentResult.run_id) & (schema.Score.metric == schema.Task.main_score))
+                .where(schema.Model.name == name, schema.Score.variant == "")
+            )
+            return dict(session.execute(stmt).all())
+
+        a_scores, b_scores = main_scores(model_a), main_scores(model_b)
+        for name, found in ((model_a, a_scores), (model_b, b_scores)):
+            if not found:
+                raise UserError(f"{name}: no results on the board; run 'leaderboard run {name} --tasks …' first")
+        tasks = expand_task_ids(task_list) if task_list else sorted(set(a_scores) & set(b_scores))
+        missing = [t for t in tasks if t not in a_scores or t not in b_scores]
+        if missing:
+            raise UserError(f"no board result for both models on {', '.join(missing)}; run them first")
+        click.echo(f"{'task':24} {'n':>6} {'A':>8} {'B':>8} {'B−A':>9} {'d_z':>7} {'p':>8}")
+        effects, sizes = [], []
+        for task_id in tasks:
+            result = paired_randomization_test(a_scores[task_id].per_query, b_scores[task_id].per_query)
+            effects.append(result.effect_size)
+            sizes.append(result.queries)
+            click.echo(
+                f"{task_id:24} {result.queries:>6} {result.mean_a:>8.4f} {result.mean_b:>8.4f} {result.mean_difference:>+9.4f} "
+                f"{result.effect_size:>+7.3f} {result.p_value:>8.4f}"
+            )
+        click.echo(f"paired randomisation test, two-sided, {result.permutations:,} sign flips, seed 0; A = {model_a}, B = {model_b}")
+        if len(tasks) > 1:
+            meta = random_effects_meta(effects, sizes)
+            click.echo(
+                f"across {meta.tasks} tasks (random effects, DerSimonian–Laird): d_z {meta.pooled_effect:+.3f} "
+                f"[{meta.ci_low:+.3f}, {meta.ci_high:+.3f}], p {meta.p_value:.4f}, tau² {meta.tau_squared:.4f}"
+            )
