@@ -14,7 +14,7 @@ import click
 from leaderboard.commands.data import data
 from leaderboard.commands.models import models
 from leaderboard.commands.reproduce import compare, reproduce
-from leaderboard.commands.run import export, results, run
+from leaderboard.commands.run import export, import_results, results, run
 from leaderboard.commands.serve import db, demo, serve
 
 
@@ -31,7 +31,7 @@ def main(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-for command in (data, models, run, results, export, serve, demo, db, reproduce, compare):
+for command in (data, models, run, results, export, import_results, serve, demo, db, reproduce, compare):
     main.add_command(command)
 
 

@@ -125,3 +125,4 @@ class ReportedScore(Base):
     metric: Mapped[str] = mapped_column(String(50))
     value: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(20), default="config", server_default="config")  # "config" | "import"

@@ -15,7 +15,10 @@ from submissions.schema import ModelConfig
 
 
 def upsert_model(session: Session, config: ModelConfig, *, is_reference: bool) -> schema.Model:
-    """Insert or update the model row and replace its reported scores from the config."""
+    """Insert or update the model row and refresh the reported scores that come from its config.
+
+    Reported scores imported from elsewhere (``leaderboard import``, origin "import") are kept.
+    """
     dump = config.model_dump(mode="json")
     model = session.scalar(select(schema.Model).where(schema.Model.name == config.name))
     if model is None:
@@ -31,7 +34,8 @@ def upsert_model(session: Session, config: ModelConfig, *, is_reference: bool) -
     model.is_reference = is_reference
     model.updated_at = datetime.now(UTC)
     session.flush()
-    for old in session.scalars(select(schema.ReportedScore).where(schema.ReportedScore.model_id == model.id)):
+    stale = select(schema.ReportedScore).where(schema.ReportedScore.model_id == model.id, schema.ReportedScore.origin == "config")
+    for old in session.scalars(stale):
         session.delete(old)
     session.flush()
     for reported in config.reported:

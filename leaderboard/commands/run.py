@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import click
 
+from benchmarks.errors import UserError
 from leaderboard.commands.common import one_line_errors
 
 log = logging.getLogger("leaderboard")
@@ -85,12 +87,50 @@ def results(benchmark: str) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "mteb"]), default="json", show_default=True)
+@click.argument("out_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @one_line_errors
-def export(fmt: str) -> None:
-    """Print every stored score as JSON records (model, task, metric, value, run id)."""
+def export(fmt: str, out_dir: Path | None) -> None:
+    """Every stored score as JSON or CSV records on stdout, or MTEB result files into OUT_DIR."""
+    import csv
+    import sys
+
     from leaderboard.db import make_engine, session_factory
     from leaderboard.queries import all_scores
 
     with session_factory(make_engine())() as session:
-        click.echo(json.dumps(all_scores(session), indent=1))
+        if fmt == "mteb":
+            from leaderboard.mteb_io import export_mteb
+
+            if out_dir is None:
+                raise UserError("export --format mteb needs an output folder: leaderboard export --format mteb DIR")
+            written = export_mteb(session, out_dir)
+            click.echo(f"wrote {len(written)} MTEB result files under {out_dir}")
+            return
+        records = all_scores(session)
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=1))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["model", "task", "metric", "value", "run_id"])
+    writer.writeheader()
+    writer.writerows(records)
+
+
+@click.command("import")
+@click.option("--format", "fmt", type=click.Choice(["mteb"]), default="mteb", show_default=True)
+@click.option("--source", "source_label", help="How to name the source of these numbers (default: 'MTEB results').")
+@click.argument("in_dir", type=click.Path(path_type=Path))
+@one_line_errors
+def import_results(fmt: str, source_label: str | None, in_dir: Path) -> None:
+    """Read MTEB result files from IN_DIR as reported numbers of the matching models."""
+    from leaderboard.db import make_engine, session_factory
+    from leaderboard.mteb_io import import_mteb
+    from leaderboard.store import upsert_model
+    from submissions.registry import reference_configs
+
+    with session_factory(make_engine())() as session, session.begin():
+        for config, _path in reference_configs().values():  # so reference models match even before their first run
+            if config.weights and config.weights.hf:
+                upsert_model(session, config, is_reference=True)
+        stored = import_mteb(session, in_dir, source_label=source_label)
+    click.echo(f"stored {stored} reported scores from {in_dir}")

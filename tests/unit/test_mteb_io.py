@@ -1,0 +1,85 @@
+"""MTEB result files: export validates with mteb's own TaskResult.from_disk, import round-trips."""
+
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+from mteb.results import TaskResult
+from sqlalchemy import select
+
+from benchmarks.metrics.retrieval import MetricResult
+from benchmarks.tasks import get_task
+from leaderboard import schema
+from leaderboard.cli import main
+from leaderboard.db import make_engine, session_factory
+from leaderboard.mteb_io import mteb_name, our_task_id
+from leaderboard.store import record_run
+from runners.execute import RunOutcome
+from submissions.schema import ModelConfig
+
+CONFIG = ModelConfig(
+    name="tiny-hub-model",
+    family=["dense"],
+    backend="dense",
+    weights={"hf": "org/tiny-hub-model", "revision": "a" * 40},
+    metadata={"parameters": 1000, "embedding_dim": 16, "license": "MIT"},
+)
+SCORES = {"ndcg_at_10": 0.712345678, "recall_at_100": 0.95, "mrr_at_10": 0.6}
+
+
+def store_fake_scifact_run() -> None:
+    """A stored run with known scores (the IO under test does not care how they were made)."""
+    now = datetime.now(UTC)
+    task = get_task("beir/scifact")
+    outcome = RunOutcome(
+        model=CONFIG.name, task=task.id, scores={m: MetricResult(v, {"1": v}) for m, v in SCORES.items()},
+        manifest={"config_sha256": "x", "total_s": 12.5}, started_at=now, finished_at=now, metric_spec=task.metric_spec,
+    )  # fmt: skip
+    with session_factory(make_engine())() as session:
+        record_run(session, CONFIG, task, outcome, is_reference=False)
+
+
+def test_task_name_mapping_round_trips():
+    for ours in [
+        "beir/scifact",
+        "beir/cqadupstack-gis",
+        "beir/webis-touche2020",
+        "sts/stsb",
+        "sts/sick-r",
+        "tatoeba/deu-eng",
+        "aro/coco-order",
+    ]:
+        assert our_task_id(*mteb_name(ours)) == ours
+
+
+def test_export_loads_with_mteb_and_import_gives_the_numbers_back(tmp_path, monkeypatch):
+    store_fake_scifact_run()
+    out = tmp_path / "results"
+    result = CliRunner().invoke(main, ["export", "--format", "mteb", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    path = out / "org__tiny-hub-model" / ("a" * 40) / "SciFact.json"
+    loaded = TaskResult.from_disk(path)
+    assert loaded.task_name == "SciFact"
+    assert loaded.get_score() == pytest.approx(SCORES["ndcg_at_10"], abs=1e-6)
+    assert (path.parent / "model_meta.json").is_file()
+
+    monkeypatch.setenv("LEADERBOARD_DB", f"sqlite:///{tmp_path / 'other.db'}")
+    with session_factory(make_engine())() as session, session.begin():
+        from leaderboard.store import upsert_model
+
+        upsert_model(session, CONFIG, is_reference=False)
+    imported = CliRunner().invoke(main, ["import", "--format", "mteb", str(out)], catch_exceptions=False)
+    assert imported.exit_code == 0, imported.output
+    with session_factory(make_engine())() as session:
+        reported = {
+            r.metric: r for r in session.scalars(select(schema.ReportedScore).where(schema.ReportedScore.task_id == "beir/scifact"))
+        }
+    assert reported["ndcg_at_10"].value == pytest.approx(SCORES["ndcg_at_10"], abs=1e-6)
+    assert "a" * 40 in reported["ndcg_at_10"].source and reported["ndcg_at_10"].origin == "import"
+
+
+def test_import_of_unknown_models_is_one_line(tmp_path):
+    (tmp_path / "nobody__model" / "rev").mkdir(parents=True)
+    (tmp_path / "nobody__model" / "rev" / "SciFact.json").write_text("{}")
+    result = CliRunner().invoke(main, ["import", "--format", "mteb", str(tmp_path)])
+    assert result.exit_code == 1 and "no result folder matches a model" in result.output
