@@ -16,6 +16,7 @@ from leaderboard.commands.models import models
 from leaderboard.commands.reproduce import compare, reproduce
 from leaderboard.commands.run import export, import_results, results, run
 from leaderboard.commands.serve import db, demo, serve
+from leaderboard.commands.submit import submissions, submit, tokens, worker
 
 
 @click.group()
@@ -31,7 +32,23 @@ def main(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-for command in (data, models, run, results, export, import_results, serve, demo, db, reproduce, compare):
+for command in (
+    data,
+    models,
+    run,
+    results,
+    export,
+    import_results,
+    serve,
+    demo,
+    db,
+    reproduce,
+    compare,
+    submit,
+    worker,
+    tokens,
+    submissions,
+):
     main.add_command(command)
 
 

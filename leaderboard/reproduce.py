@@ -112,3 +112,38 @@ def grade_rows(cells: list[GradedCell]) -> list[dict]:
                 }
             )
     return rows
+
+
+def aggregate_cells(config: ModelConfig, outcomes: list[tuple[Task, RunOutcome]]) -> list[GradedCell]:
+    """Grade numbers reported for a whole benchmark (task id ``tatoeba``: MTEB's mean over pairs).
+
+    The local value is the unweighted mean of the metric over this reproduction's tasks of that
+    benchmark, the same definition as MTEB's aggregate; it is only graded when every task of
+    the benchmark was run.
+    """
+    from benchmarks.tasks import BENCHMARKS, all_tasks
+
+    cells = []
+    for reported in config.reported:
+        if reported.task not in BENCHMARKS:
+            continue
+        members = [t.id for t in all_tasks().values() if t.benchmark == reported.task]
+        values = [
+            o.scores[reported.metric].value for task, o in outcomes if task.benchmark == reported.task and reported.metric in o.scores
+        ]
+        if not values or len(values) != len(members):
+            continue
+        local = sum(values) / len(values)
+        cells.append(
+            GradedCell(
+                task=f"{reported.task} (mean of {len(values)})",
+                metric=reported.metric,
+                reported=reported.value,
+                reported_source=reported.source,
+                board=None,
+                local=local,
+                grade_reported=grade(reported.value, local, reported.metric),
+                grade_board=None,
+            )
+        )
+    return cells

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -26,10 +26,13 @@ class Model(Base):
     families: Mapped[list] = mapped_column(JSON)
     config: Mapped[dict] = mapped_column(JSON)
     config_sha256: Mapped[str] = mapped_column(String(64))
-    parameters: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    parameters: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     license: Mapped[str | None] = mapped_column(String(100), nullable=True)
     open_weights: Mapped[bool] = mapped_column(Boolean, default=True)
     is_reference: Mapped[bool] = mapped_column(Boolean, default=False)
+    # community models stay off the board until their submission is published
+    published: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    submitter: Mapped[str | None] = mapped_column(String(100), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     runs: Mapped[list[Run]] = relationship(back_populates="model")
@@ -126,3 +129,43 @@ class ReportedScore(Base):
     value: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(20), default="config", server_default="config")  # "config" | "import"
+
+
+class ApiToken(Base):
+    """A submitter's (or an admin's) token; only its sha256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Submission(Base):
+    """A submitted model config on its way through received → queued → running → done|failed → published."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(100), index=True)
+    config_yaml: Mapped[str] = mapped_column(Text)
+    config: Mapped[dict] = mapped_column(JSON)
+    tasks: Mapped[list] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), index=True)  # received|queued|running|done|failed|published|rejected
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), nullable=True, index=True)
+    submitter: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    history: Mapped[list] = mapped_column(JSON)  # [{"state": ..., "at": iso time, "note": ...}]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    log_tail: Mapped[str] = mapped_column(Text, default="")
+    run_ids: Mapped[list] = mapped_column(JSON, default=list)

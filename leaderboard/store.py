@@ -62,6 +62,53 @@ def upsert_task(session: Session, spec: TaskSpec) -> schema.Task:
     return task
 
 
+def add_run(
+    session: Session,
+    model: schema.Model,
+    task: TaskSpec,
+    outcome: RunOutcome,
+    *,
+    reproduces_run_id: int | None = None,
+    grades: list[dict] | None = None,
+) -> int:
+    """Add a finished run, its scores and grades inside the caller's transaction; returns its id.
+
+    A board run moves the (model, task) current-result pointer to itself; a reproduction
+    (``reproduces_run_id`` set) is stored beside the run it reproduces and leaves it alone.
+    """
+    upsert_task(session, task)
+    session.flush()
+    run = schema.Run(
+        model_id=model.id,
+        task_id=task.id,
+        status="done",
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        config_sha256=outcome.manifest["config_sha256"],
+        metric_spec=outcome.metric_spec,
+        manifest=outcome.manifest,
+        kind="reproduction" if reproduces_run_id is not None else "board",
+        reproduces_run_id=reproduces_run_id,
+    )
+    session.add(run)
+    session.flush()
+    for item in grades or []:
+        session.add(schema.Grade(run_id=run.id, **item))
+    for metric, result in outcome.scores.items():
+        session.add(schema.Score(run_id=run.id, metric=metric, variant="", value=result.value, per_query=result.per_query))
+    for variant, results in outcome.variant_scores.items():
+        for metric, result in results.items():
+            session.add(schema.Score(run_id=run.id, metric=metric, variant=variant, value=result.value, per_query=result.per_query))
+    if reproduces_run_id is None:
+        current = session.get(schema.CurrentResult, (model.id, task.id))
+        if current is None:
+            session.add(schema.CurrentResult(model_id=model.id, task_id=task.id, run_id=run.id))
+        else:
+            current.run_id = run.id
+    session.flush()
+    return run.id
+
+
 def record_run(
     session: Session,
     config: ModelConfig,
@@ -74,40 +121,8 @@ def record_run(
 ) -> int:
     """Store one finished run (and its grades) in a single transaction; returns the new run id.
 
-    Earlier runs of the same (model, task) stay as history.  A board run moves the
-    current-result pointer to itself; a reproduction (``reproduces_run_id`` set) is stored
-    beside the run it reproduces and leaves the pointer alone.
+    Earlier runs of the same (model, task) stay as history.
     """
     with session.begin():
         model = upsert_model(session, config, is_reference=is_reference)
-        upsert_task(session, task)
-        session.flush()
-        run = schema.Run(
-            model_id=model.id,
-            task_id=task.id,
-            status="done",
-            started_at=outcome.started_at,
-            finished_at=outcome.finished_at,
-            config_sha256=outcome.manifest["config_sha256"],
-            metric_spec=outcome.metric_spec,
-            manifest=outcome.manifest,
-            kind="reproduction" if reproduces_run_id is not None else "board",
-            reproduces_run_id=reproduces_run_id,
-        )
-        session.add(run)
-        session.flush()
-        for item in grades or []:
-            session.add(schema.Grade(run_id=run.id, **item))
-        for metric, result in outcome.scores.items():
-            session.add(schema.Score(run_id=run.id, metric=metric, variant="", value=result.value, per_query=result.per_query))
-        for variant, results in outcome.variant_scores.items():
-            for metric, result in results.items():
-                session.add(schema.Score(run_id=run.id, metric=metric, variant=variant, value=result.value, per_query=result.per_query))
-        if reproduces_run_id is None:
-            current = session.get(schema.CurrentResult, (model.id, task.id))
-            if current is None:
-                session.add(schema.CurrentResult(model_id=model.id, task_id=task.id, run_id=run.id))
-            else:
-                current.run_id = run.id
-        session.flush()
-        return run.id
+        return add_run(session, model, task, outcome, reproduces_run_id=reproduces_run_id, grades=grades)

@@ -12,10 +12,18 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from benchmarks.errors import UserError
 
+# What a model is, in four words a model may combine (see docs/families.md):
+#   dense:       one fixed-size vector per text, compared by cosine or dot product (MiniLM, bge, e5, Contriever).
+#   sparse:      one vocabulary-sized, mostly-zero weight vector per text, searchable with an inverted index
+#                (BM25's term weights; SPLADE's learned term weights and expansions).
+#   contrastive: trained to pull matching pairs together and push in-batch or mined negatives apart
+#                (InfoNCE and its kin: Contriever, SimCSE, bge, e5, the sentence-transformers all-* models, CLIP).
+#   distilled:   trained to reproduce a teacher's outputs (a larger encoder, a cross-encoder or an ensemble):
+#                MiniLM, SPLADE++ EnsembleDistil, splade-tiny.
 Family = Literal["dense", "sparse", "contrastive", "distilled"]
 
 
@@ -85,12 +93,14 @@ class ModelConfig(StrictModel):
     description: str = ""
     weights: WeightsSource | None = None
     bm25: BM25Settings | None = None
-    pooling: Literal["mean", "cls", "last"] | None = None
+    # mean | cls (first token) | last (last non-padding token) | pooler (the model's own pooler output,
+    # e.g. BERT's [CLS] through dense+tanh: supervised SimCSE's "cls")
+    pooling: Literal["mean", "cls", "last", "pooler"] | None = None
     normalize: bool | None = None
     similarity: Literal["cosine", "dot"] = "cosine"
     max_length: int | None = Field(None, ge=1, le=32768)
     # Matryoshka: also evaluate these truncated embedding sizes, from the same encoding pass
-    dims: list[int] | None = Field(None, min_length=1)
+    dims: list[PositiveInt] | None = Field(None, min_length=1)
     query_prompt: str = ""
     document_prompt: str = ""
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
@@ -105,42 +115,68 @@ class ModelConfig(StrictModel):
             raise ValueError("backend bm25 needs a 'bm25:' section (engine, k1, b, fields)")
         if self.backend in {"dense", "splade", "clip"} and self.weights is None:
             raise ValueError(f"backend {self.backend} needs a 'weights:' section (hf + revision, package or path)")
+        if self.dims and self.backend != "dense":
+            raise ValueError("dims (Matryoshka sizes) apply to backend dense only")
         if self.bm25 is not None and self.bm25.engine == "bm25s" and self.bm25.fields != "flat":
             raise ValueError("bm25.fields: the bm25s engine indexes one field; use fields: flat (or engine: lucene)")
         return self
 
 
-def _format_validation_error(source: str, err: ValidationError) -> str:
+class ConfigError(UserError):
+    """An invalid config; ``problems`` lists (field, message) pairs for forms and APIs."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]], headline: str = "invalid model config") -> None:
+        self.problems = problems
+        super().__init__(f"{source}: {headline}: " + "; ".join(f"{field}: {message}" for field, message in problems))
+
+
+def _problems(err: ValidationError) -> list[tuple[str, str]]:
     problems = []
     for item in err.errors():
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; allowed keys are in submissions/schema.py)"
-        problems.append(f"{where}: {message}")
-    return f"{source}: invalid model config: " + "; ".join(problems)
+        problems.append((where, message))
+    return problems
 
 
-def parse_config(text: str, source: str) -> ModelConfig:
-    """Parse and validate YAML text; errors name ``source`` and the field."""
+def parse_config(text: str, source: str, *, allow_remote_code: bool = False) -> ModelConfig:
+    """Parse and validate YAML text; errors name ``source`` and the field.
+
+    YAML is read with :func:`submissions.safe_yaml.safe_load` (no aliases, bounded size).
+    ``trust_remote_code: true`` is refused unless ``allow_remote_code`` (the reference registry
+    only): a config is data, and a submitted one must never make us run code from a model repo.
+    """
+    from submissions.safe_yaml import UnsafeYaml, safe_load
+
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
+    except UnsafeYaml as err:
+        raise ConfigError(source, [("(document)", str(err))], "refused YAML") from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"{source}{where}: not valid YAML ({getattr(err, 'problem', err)})") from err
+        where = f"line {mark.line + 1}" if mark else "(document)"
+        raise ConfigError(source, [(where, str(getattr(err, "problem", None) or err))], "not valid YAML") from err
     if not isinstance(data, dict):
-        raise UserError(f"{source}: a model config must be a YAML mapping of keys to values")
+        raise ConfigError(source, [("(top level)", "a model config must be a YAML mapping of keys to values")])
     try:
-        return ModelConfig.model_validate(data)
+        config = ModelConfig.model_validate(data)
     except ValidationError as err:
-        raise UserError(_format_validation_error(source, err)) from err
+        raise ConfigError(source, _problems(err)) from err
+    if config.trust_remote_code and not allow_remote_code:
+        raise ConfigError(
+            source,
+            [("trust_remote_code", "refused; only reference configs may run code from a model repository "
+              "(use a model that loads with plain transformers classes)")],
+        )  # fmt: skip
+    return config
 
 
-def load_config(path: Path) -> ModelConfig:
-    """Read and validate one YAML model config file."""
+def load_config(path: Path, *, allow_remote_code: bool = False) -> ModelConfig:
+    """Read and validate one YAML model config file (see :func:`parse_config`)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise UserError(f"{path}: cannot read model config ({err.strerror})") from err
-    return parse_config(text, str(path))
+    return parse_config(text, str(path), allow_remote_code=allow_remote_code)

@@ -66,23 +66,37 @@ def tiny_beir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def tiny_task(tiny_beir, monkeypatch):
-    """A registered task ``beir/tiny`` over the tiny dataset (counts match, ids overlap like ArguAna)."""
-    from benchmarks.beir.catalog_types import BeirDataset
-    from benchmarks.beir.tasks import beir_task
+def tiny_task(tiny_beir, tmp_path, monkeypatch):
+    """A registered task ``beir/tiny`` over the tiny dataset (counts match, ids overlap like ArguAna).
+
+    Registered through ``LEADERBOARD_BEIR_EXTRA`` so that child processes (the submission worker's
+    jobs) see it too.
+    """
+    from benchmarks.beir.tasks import beir_task, extra_datasets
     from benchmarks.tasks import all_tasks
 
-    entry = BeirDataset(
-        name="tiny",
-        zip_name="tiny.zip",
-        url="http://127.0.0.1:9/tiny.zip",
-        md5="",
-        license="CC0",
-        splits=("test",),
-        test_split="test",
-        num_docs=len(TINY_DOCS),
-        num_queries=len(TINY_QUERIES),
-    )
-    task = beir_task(entry)
+    extra = tmp_path / "extra-tasks.yaml"
+    extra.write_text(f"- {{name: tiny, docs: {len(TINY_DOCS)}, queries: {len(TINY_QUERIES)}, license: CC0}}\n")
+    monkeypatch.setenv("LEADERBOARD_BEIR_EXTRA", str(extra))
+    task = beir_task(extra_datasets()[0])
     monkeypatch.setitem(all_tasks(), task.id, task)
     return task
+
+
+@pytest.fixture
+def postgres_url():
+    """A PostgreSQL URL (CI starts a throwaway cluster); the schema is dropped before and after."""
+    url = os.environ.get("LEADERBOARD_TEST_PG_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests: LEADERBOARD_TEST_PG_URL is not set")
+        pytest.skip("no PostgreSQL (set LEADERBOARD_TEST_PG_URL)")
+    from leaderboard.db import make_engine
+    from leaderboard.schema import Base
+
+    engine = make_engine(url)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    yield url
+    Base.metadata.drop_all(engine)
+    engine.dispose()

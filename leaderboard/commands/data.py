@@ -68,7 +68,7 @@ def data_fetch(task_id: str, url: str | None) -> None:
     from benchmarks.tasks import get_task
 
     task = get_task(task_id)
-    if not isinstance(task.info, BeirDataset):
+    if not isinstance(task.info, BeirDataset) or not task.info.url:
         raise UserError(f"{task_id}: no automatic download; put its files in {task.folder} ('leaderboard data list --all' says which)")
     folder = fetch_beir(task.info, data_dir() / "beir", url=url)
     status = data_status(task, use_cache=False)

@@ -50,7 +50,7 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
 
     from benchmarks.tasks import expand_task_ids, get_task
     from leaderboard.db import make_engine, session_factory
-    from leaderboard.reproduce import board_run, grade_outcome, grade_rows
+    from leaderboard.reproduce import aggregate_cells, board_run, grade_outcome, grade_rows
     from leaderboard.store import record_run
     from runners.execute import run_task
     from runners.session import ModelSession, TaskNotSupported
@@ -61,19 +61,21 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
     targets = [(c, p) for c, p in reference_configs().values()] if all_models else [resolve_model(model)]  # type: ignore[arg-type]
     plans = []
     for config, path in targets:
-        task_ids = expand_task_ids(task_list) if task_list else sorted({r.task for r in config.reported})
+        wanted = task_list or ",".join(sorted({r.task for r in config.reported}))
+        task_ids = list(dict.fromkeys(expand_task_ids(wanted)))  # a benchmark name ("tatoeba") means all its tasks
         for task_id in task_ids:
             get_task(task_id)  # unknown ids fail before anything runs
-        plans.append((config, path, task_ids))
+        plans.append((config, path, task_ids, wanted))
     if dry_run:
-        for config, _path, task_ids in plans:
+        for config, _path, task_ids, wanted in plans:
             if task_ids:
-                click.echo(f"leaderboard reproduce {config.name} --tasks {','.join(task_ids)}")
+                click.echo(f"leaderboard reproduce {config.name} --tasks {wanted}")
         return
 
     make_session = session_factory(make_engine())
     cells = []
-    for config, path, task_ids in plans:
+    outcomes: dict[str, list] = {}
+    for config, path, task_ids, _wanted in plans:
         if not task_ids:
             click.echo(f"{config.name}: nothing reported to reproduce (give --tasks)")
             continue
@@ -104,6 +106,8 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
                     grades=grade_rows(task_cells),
                 )
             cells.extend(task_cells)
+            outcomes.setdefault(config.name, []).append((task, outcome))
+        cells.extend(aggregate_cells(config, outcomes.get(config.name, [])))
 
     header = f"{'task':22} {'metric':16} {'reported':>9} {'board':>9} {'local':>9} {'Δ':>9}  grade"
     click.echo(header)

@@ -41,7 +41,7 @@ def served_zip(tmp_path):
 
 def test_fetch_downloads_verifies_and_unpacks(served_zip, tiny_task, tmp_path, monkeypatch):
     url, md5 = served_zip
-    monkeypatch.setitem(all_tasks(), tiny_task.id, replace(tiny_task, info=replace(tiny_task.info, url=url, md5=md5)))
+    monkeypatch.setitem(all_tasks(), tiny_task.id, replace(tiny_task, info=replace(tiny_task.info, url=url, md5=md5, zip_name="tiny.zip")))
     monkeypatch.setenv("LEADERBOARD_DATA_DIR", str(tmp_path / "fresh"))
     result = CliRunner().invoke(main, ["data", "fetch", "beir/tiny"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -51,7 +51,7 @@ def test_fetch_downloads_verifies_and_unpacks(served_zip, tiny_task, tmp_path, m
 
 def test_wrong_md5_unpacks_nothing(served_zip, tiny_task, tmp_path):
     url, _md5 = served_zip
-    entry = replace(tiny_task.info, url=url, md5="0" * 32)
+    entry = replace(tiny_task.info, url=url, md5="0" * 32, zip_name="tiny.zip")
     with pytest.raises(UserError, match=r"md5 .* does not match BEIR's published 0{32}"):
         fetch_beir(entry, tmp_path / "out" / "beir", progress=False)
     assert not (tmp_path / "out" / "beir" / "tiny").exists()
@@ -59,6 +59,6 @@ def test_wrong_md5_unpacks_nothing(served_zip, tiny_task, tmp_path):
 
 
 def test_unreachable_server_is_one_line(tiny_task, tmp_path):
-    entry = replace(tiny_task.info, url="http://127.0.0.1:9/none.zip")
+    entry = replace(tiny_task.info, url="http://127.0.0.1:9/none.zip", zip_name="none.zip")
     with pytest.raises(UserError, match=r"cannot download http://127\.0\.0\.1:9/none\.zip"):
         fetch_beir(entry, tmp_path / "beir", progress=False)

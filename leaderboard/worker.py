@@ -1,0 +1,105 @@
+"""``leaderboard worker``: claim queued submissions and run each in a child process.
+
+Why a child process: the runtime limit can then be enforced by killing it, a crash in model
+code cannot take the worker down, and the child dies with the worker (PR_SET_PDEATHSIG on
+Linux), so a killed worker leaves no orphan writing results.  While the child runs the worker
+sends heartbeats; a job whose heartbeats stop (its worker died) is re-queued by any worker
+after ``stale_after`` seconds, up to ``max_attempts`` times.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import update
+
+from leaderboard import schema
+from leaderboard.db import make_engine, session_factory
+from leaderboard.submissions import claim_next, fail_attempt, heartbeat, requeue_stale
+from submissions.policy import limits
+
+log = logging.getLogger("leaderboard.worker")
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _tail(path: Path, size: int = 4000) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    return data[-size:].decode("utf-8", errors="replace")
+
+
+class Worker:
+    def __init__(self, name: str | None = None, *, poll_s: float = 5.0, heartbeat_s: float = 2.0, stale_after_s: float = 60.0) -> None:
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.poll_s = poll_s
+        self.heartbeat_s = heartbeat_s
+        self.stale_after_s = stale_after_s
+        self.make_session = session_factory(make_engine())
+
+    def run_one(self) -> bool:
+        """Claim and run one job; False when the queue was empty."""
+        with self.make_session() as session:
+            for moved in requeue_stale(session, self.stale_after_s):
+                log.warning("re-queued submission #%d (its worker stopped responding)", moved)
+        with self.make_session() as session:
+            claimed = claim_next(session, self.name)
+        if claimed is None:
+            return False
+        submission_id, claim = claimed
+        log.info("running submission #%d", submission_id)
+        with tempfile.NamedTemporaryFile(prefix=f"submission-{submission_id}-", suffix=".log", delete=False) as log_file:
+            log_path = Path(log_file.name)
+            child = subprocess.Popen(
+                [sys.executable, "-m", "leaderboard.job", str(submission_id), claim],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+            started = time.monotonic()
+            limit = limits().max_runtime_s
+            timed_out = False
+            while child.poll() is None:
+                time.sleep(self.heartbeat_s)
+                with self.make_session() as session:
+                    heartbeat(session, submission_id, claim)
+                if time.monotonic() - started > limit:
+                    child.kill()
+                    child.wait()
+                    timed_out = True
+        tail = _tail(log_path)
+        log_path.unlink(missing_ok=True)
+        with self.make_session() as session:
+            if timed_out:
+                fail_attempt(
+                    session, submission_id, claim, f"runtime limit of {limit:,} s exceeded; the run was stopped", tail, retry=False
+                )
+            elif child.returncode != 0:
+                last = next((line for line in reversed(tail.splitlines()) if line.strip()), "no output")
+                fail_attempt(session, submission_id, claim, f"the run crashed (exit {child.returncode}): {last[-300:]}", tail, retry=True)
+            with session.begin():
+                session.execute(update(schema.Submission).where(schema.Submission.id == submission_id).values(log_tail=tail))
+        return True
+
+    def run_forever(self, *, once: bool = False) -> None:
+        while True:
+            worked = self.run_one()
+            if once and not worked:
+                return
+            if not worked:
+                time.sleep(self.poll_s)
