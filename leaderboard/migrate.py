@@ -1,0 +1,69 @@
+"""Schema versions, owned by Alembic (``leaderboard/migrations``).
+
+- An empty database is brought to the newest schema on first use (a newcomer's first
+  ``leaderboard run`` just works).
+- A database created by the first release (tables, no ``alembic_version``) is recognised as
+  revision 0001.
+- Any other database that is not at the newest revision is refused with a one-line error until
+  ``leaderboard db upgrade`` migrates it: nothing (CLI or web app) runs on an unmigrated schema.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from benchmarks.errors import UserError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _config(connection=None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_config()).get_current_head()  # type: ignore[return-value]
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _is_first_release(engine: Engine) -> bool:
+    tables = set(inspect(engine).get_table_names())
+    return {"models", "tasks", "runs", "scores"} <= tables and "alembic_version" not in tables
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to ``revision`` (stamping a first-release database as 0001 first)."""
+    with engine.begin() as connection:
+        config = _config(connection)
+        if _is_first_release(engine):
+            command.stamp(config, "0001")
+        command.upgrade(config, revision)
+
+
+def ensure_current(engine: Engine) -> None:
+    """Create an empty database at head; refuse a database whose schema is behind."""
+    tables = set(inspect(engine).get_table_names())
+    if not tables - {"alembic_version"}:
+        upgrade(engine)
+        return
+    current = current_revision(engine) or ("0001" if _is_first_release(engine) else None)
+    head = head_revision()
+    if current != head:
+        url = engine.url.render_as_string(hide_password=True)
+        raise UserError(
+            f"the database {url} has schema revision {current or 'unknown'}, this code needs {head}: run 'leaderboard db upgrade'"
+        )
