@@ -14,7 +14,9 @@ from leaderboard.commands.common import one_line_errors
 log = logging.getLogger("leaderboard")
 
 
-def execute_and_store(model: str, task_ids: list[str], db: str | None = None) -> list[int]:
+def execute_and_store(
+    model: str, task_ids: list[str], db: str | None = None, *, backend: str = "local", address: str | None = None
+) -> list[int]:
     """Run ``model`` on each task and store each run in its own transaction.
 
     Tasks the model's backend cannot do (BM25 on STS, a text model on ARO) are skipped with a
@@ -31,12 +33,20 @@ def execute_and_store(model: str, task_ids: list[str], db: str | None = None) ->
     tasks = [get_task(task_id) for task_id in task_ids]  # all unknown ids fail before any work
     engine = make_engine(db)
     make_session = session_factory(engine)
-    model_session = ModelSession(config)  # weights load once, for all tasks
+    if backend == "ray":
+        from runners.ray_backend import run_matrix
+
+        remote = run_matrix([(config.model_dump(mode="json"), task.id) for task in tasks], address=address)
+        results = iter(remote)
+    else:
+        model_session = ModelSession(config)  # weights load once, for all tasks
     run_ids = []
     for task in tasks:
-        log.info("running %s on %s", config.name, task.id)
+        log.info("running %s on %s (%s)", config.name, task.id, backend)
         try:
-            outcome = run_task(model_session, task)
+            outcome = next(results) if backend == "ray" else run_task(model_session, task)
+            if isinstance(outcome, TaskNotSupported):
+                raise outcome
         except TaskNotSupported as reason:
             click.echo(f"skipping {task.id}: {reason}")
             continue
@@ -55,12 +65,14 @@ def execute_and_store(model: str, task_ids: list[str], db: str | None = None) ->
 @click.command()
 @click.argument("model")
 @click.option("--tasks", "task_list", required=True, help="Comma-separated task ids (beir/scifact) or benchmarks (sts, beir/*).")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Where the jobs run.")
+@click.option("--address", help="Ray cluster address (default: start a local one-node Ray).")
 @one_line_errors
-def run(model: str, task_list: str) -> None:
+def run(model: str, task_list: str, backend: str, address: str | None) -> None:
     """Run MODEL (a reference name or a config .yaml) on tasks and store the scores."""
     from benchmarks.tasks import expand_task_ids
 
-    execute_and_store(model, expand_task_ids(task_list))
+    execute_and_store(model, expand_task_ids(task_list), backend=backend, address=address)
 
 
 # --------------------------------------------------------------------------- results

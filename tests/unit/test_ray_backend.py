@@ -1,0 +1,59 @@
+"""The Ray backend gives the local backend's scores (a local one-node Ray started by the test)."""
+
+import numpy as np
+import pytest
+import ray
+
+from benchmarks.tasks import get_task
+from runners.execute import run_model_on_task
+from submissions.registry import resolve_model
+from submissions.schema import ModelConfig
+from tests.conftest import TINY_DOCS, TINY_QRELS, TINY_QUERIES, write_beir
+from tests.tiny_models import make_tiny_st_model
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    from runners.ray_backend import init
+
+    init(num_cpus=2)
+    yield
+    ray.shutdown()
+
+
+def test_two_models_two_tasks_match_local(tiny_task, tmp_path, monkeypatch, local_ray):
+    from benchmarks.beir.tasks import beir_task, extra_datasets
+    from benchmarks.tasks import all_tasks
+    from runners.ray_backend import run_matrix
+
+    docs = {k: (t.upper(), x) for k, (t, x) in TINY_DOCS.items()}
+    write_beir(tmp_path / "data" / "beir" / "tiny2", docs, TINY_QUERIES, TINY_QRELS)
+    extra = tmp_path / "extra2.yaml"
+    extra.write_text(
+        f"- {{name: tiny, docs: {len(docs)}, queries: {len(TINY_QUERIES)}}}\n- {{name: tiny2, docs: {len(docs)}, queries: 3}}\n"
+    )
+    monkeypatch.setenv("LEADERBOARD_BEIR_EXTRA", str(extra))
+    second = beir_task(extra_datasets()[1])
+    monkeypatch.setitem(all_tasks(), second.id, second)
+
+    dense = ModelConfig(name="tiny-dense", family=["dense"], backend="dense", weights={"path": str(make_tiny_st_model(tmp_path / "w"))})
+    configs = [resolve_model("bm25s-flat")[0], dense]
+    jobs = [(config.model_dump(mode="json"), task_id) for config in configs for task_id in ("beir/tiny", "beir/tiny2")]
+    remote = run_matrix(jobs)
+    for (config_dump, task_id), outcome in zip(jobs, remote, strict=True):
+        local = run_model_on_task(ModelConfig.model_validate(config_dump), get_task(task_id))
+        for metric, result in local.scores.items():
+            assert outcome.scores[metric].value == pytest.approx(result.value, abs=1e-9)
+            assert outcome.scores[metric].per_query == pytest.approx(result.per_query, abs=1e-9)
+
+
+def test_sharded_encoding_equals_one_pass(tmp_path, local_ray):
+    from runners.dense import DenseEncoder
+    from runners.ray_backend import sharded_encode
+
+    folder = make_tiny_st_model(tmp_path / "w")
+    config = ModelConfig(name="tiny-dense", family=["dense"], backend="dense", weights={"path": str(folder)})
+    texts = [f"vitamin {'bone ' * (i % 7)} cell {i}" for i in range(50)]
+    sharded = sharded_encode(config.model_dump(mode="json"), str(folder), texts, shards=3)
+    single = DenseEncoder(config, folder, "cpu").encode(texts)
+    assert np.allclose(sharded, single, atol=1e-5)
