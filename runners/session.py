@@ -16,6 +16,19 @@ class TaskNotSupported(Exception):
     """This model's backend cannot do this kind of task (e.g. BM25 on STS)."""
 
 
+# which benchmarks each backend can run at all (text retrieval, sentence embeddings, image-text)
+BACKEND_BENCHMARKS = {
+    "bm25": frozenset({"beir"}),
+    "splade": frozenset({"beir"}),
+    "dense": frozenset({"beir", "sts", "tatoeba"}),
+    "clip": frozenset({"aro"}),
+}
+
+
+def supports(config: ModelConfig, benchmark: str) -> bool:
+    return benchmark in BACKEND_BENCHMARKS.get(config.backend, frozenset())
+
+
 class ModelSession:
     def __init__(self, config: ModelConfig) -> None:
         self.config = config

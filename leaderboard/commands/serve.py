@@ -32,6 +32,7 @@ def demo(port: int, rerun: bool, no_serve: bool) -> None:
     from leaderboard.db import make_engine, session_factory
     from leaderboard.queries import current_main_scores
     from runners.jvm import lucene_searcher_class
+    from runners.session import supports
     from submissions.registry import reference_configs
 
     present = [task.id for task in all_tasks().values() if data_status(task).state == "verified"]
@@ -41,6 +42,7 @@ def demo(port: int, rerun: bool, no_serve: bool) -> None:
         )
     with session_factory(make_engine())() as session:
         done = {(model, task) for model, _, task, _, _, _ in current_main_scores(session)}
+    tasks = all_tasks()
     for name, (config, _path) in reference_configs().items():
         if config.backend == "bm25" and config.bm25 and config.bm25.engine == "lucene":
             try:
@@ -48,9 +50,13 @@ def demo(port: int, rerun: bool, no_serve: bool) -> None:
             except UserError as err:
                 click.echo(f"skipping {name}: {err}")
                 continue
-        todo = [task for task in present if rerun or (name, task) not in done]
-        if todo:
+        todo = [t for t in present if supports(config, tasks[t].benchmark) and (rerun or (name, t) not in done)]
+        if not todo:
+            continue
+        try:
             execute_and_store(name, todo)
+        except UserError as err:  # e.g. weights that need a download on an offline machine
+            click.echo(f"skipping {name}: {err}")
     if not no_serve:
         click.echo(f"serving on http://127.0.0.1:{port}/")
         from web import create_app
