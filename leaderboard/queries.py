@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from leaderboard import schema
@@ -94,3 +98,690 @@ def all_scores(session: Session) -> list[dict]:
         }
         for model, task, metric, variant, value, run_id, finished, current_run in session.execute(stmt)
     ]
+
+
+# =====================================================================================
+# The site's read model.
+#
+# The web pages and the JSON API read the whole board through one *snapshot*: every model,
+# every task and every current main score, fetched with one query per table.  A snapshot is
+# keyed by :func:`data_version`, a handful of O(1)/O(log n) aggregates that change whenever a
+# run, model or task is written, so the site can cache it (and anything derived from it) until
+# the data changes, instead of re-reading 150,000 cells on every request.
+# =====================================================================================
+
+
+_model_published = getattr(schema.Model, "published", None)
+
+
+def public_models():
+    """The condition for models shown on the board: community models only once their submission is published."""
+    return _model_published.is_(True) if _model_published is not None else literal(True)
+
+
+def data_version(session: Session) -> tuple:
+    """A value that changes whenever anything the site shows changes.
+
+    ``(max run id, run count, model count, last model update, task count, reported-score count,
+    published model count)``.  New runs raise ``max(runs.id)``; deleted runs lower
+    ``count(runs)``; a re-registered model bumps ``models.updated_at`` (its reported scores are
+    rewritten in the same transaction); publishing a submission changes the published count;
+    tasks are only written together with a run.
+    """
+    one = select(
+        select(func.max(schema.Run.id)).scalar_subquery(),
+        select(func.count()).select_from(schema.Run).scalar_subquery(),
+        select(func.count()).select_from(schema.Model).scalar_subquery(),
+        select(func.max(schema.Model.updated_at)).scalar_subquery(),
+        select(func.count()).select_from(schema.Task).scalar_subquery(),
+        select(func.count()).select_from(schema.ReportedScore).scalar_subquery(),
+        select(func.count()).select_from(schema.Model).where(public_models()).scalar_subquery(),
+    )
+    row = session.execute(one).one()
+    return tuple(value.isoformat() if isinstance(value, datetime) else value for value in row)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model row plus the metadata the filters need, flattened out of its config."""
+
+    id: int
+    name: str
+    backend: str
+    families: tuple[str, ...]
+    parameters: int | None
+    embedding_dim: int | None
+    license: str | None
+    open_weights: bool
+    is_reference: bool
+    training_datasets: tuple[str, ...]
+    description: str
+    paper: str | None
+    url: str | None
+    config: dict = field(hash=False, compare=False, repr=False)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: str
+    benchmark: str
+    dataset: str
+    split: str
+    main_score: str
+    metric_spec: dict = field(hash=False, compare=False, repr=False)
+    license: str = ""
+    source_url: str = ""
+
+
+@dataclass
+class Snapshot:
+    """Everything a leaderboard table needs, read once per data version."""
+
+    version: tuple
+    models: dict[int, ModelInfo]
+    tasks: dict[str, TaskInfo]
+    cells: dict[int, dict[str, tuple[float, int]]]  # model id -> task id -> (main score, run id)
+    by_name: dict[str, ModelInfo] = field(default_factory=dict)
+    task_counts: dict[str, int] = field(default_factory=dict)  # task id -> models with a result
+    benchmark_models: dict[str, set[int]] = field(default_factory=dict)  # benchmark -> models with any result
+
+    @property
+    def n_cells(self) -> int:
+        return sum(self.task_counts.values())
+
+    def cell(self, model_id: int, task_id: str) -> tuple[float, int] | None:
+        return self.cells.get(model_id, {}).get(task_id)
+
+    def benchmark_counts(self, model_id: int) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for task_id in self.cells.get(model_id, {}):
+            benchmark = self.tasks[task_id].benchmark
+            counts[benchmark] = counts.get(benchmark, 0) + 1
+        return counts
+
+    def benchmarks(self, registered: tuple[str, ...] = ()) -> list[str]:
+        """``registered`` first (display order), then any other benchmark present in the data."""
+        present = {task.benchmark for task in self.tasks.values()}
+        return [*registered, *sorted(present - set(registered))]
+
+    def tasks_of(self, benchmark: str) -> list[TaskInfo]:
+        return sorted((t for t in self.tasks.values() if t.benchmark == benchmark), key=lambda t: t.id)
+
+
+def _model_info(row: schema.Model | tuple) -> ModelInfo:
+    (model_id, name, backend, families, config, parameters, license_, open_weights, is_reference, updated_at) = row
+    config = config if isinstance(config, dict) else {}
+    metadata = config.get("metadata") if isinstance(config.get("metadata"), dict) else {}
+    embedding_dim = metadata.get("embedding_dim")
+    return ModelInfo(
+        id=model_id,
+        name=name,
+        backend=backend or "",
+        families=tuple(families or ()),
+        parameters=parameters if parameters is not None else metadata.get("parameters"),
+        embedding_dim=embedding_dim if isinstance(embedding_dim, int) else None,
+        license=license_ if license_ is not None else metadata.get("license"),
+        open_weights=bool(open_weights if open_weights is not None else metadata.get("open_weights", True)),
+        is_reference=bool(is_reference),
+        training_datasets=tuple(str(d) for d in metadata.get("training_datasets") or ()),
+        description=str(config.get("description") or ""),
+        paper=metadata.get("paper"),
+        url=metadata.get("url"),
+        config=config,
+        updated_at=updated_at,
+    )
+
+
+MODEL_COLUMNS = (
+    schema.Model.id,
+    schema.Model.name,
+    schema.Model.backend,
+    schema.Model.families,
+    schema.Model.config,
+    schema.Model.parameters,
+    schema.Model.license,
+    schema.Model.open_weights,
+    schema.Model.is_reference,
+    schema.Model.updated_at,
+)
+
+
+def _task_info(task: schema.Task) -> TaskInfo:
+    return TaskInfo(
+        id=task.id,
+        benchmark=task.benchmark,
+        dataset=task.dataset,
+        split=task.split,
+        main_score=task.main_score,
+        metric_spec=task.metric_spec or {},
+        license=task.license or "",
+        source_url=task.source_url or "",
+    )
+
+
+def _main_scores_stmt(after_run_id: int | None = None):
+    stmt = (
+        select(schema.CurrentResult.model_id, schema.CurrentResult.task_id, schema.Score.value, schema.CurrentResult.run_id)
+        .join(schema.Task, schema.Task.id == schema.CurrentResult.task_id)
+        .join(
+            schema.Score,
+            (schema.Score.run_id == schema.CurrentResult.run_id)
+            & (schema.Score.metric == schema.Task.main_score)
+            & (schema.Score.variant == ""),
+        )
+    )
+    if after_run_id is not None:
+        stmt = stmt.where(schema.CurrentResult.run_id > after_run_id)
+    return stmt
+
+
+def _snapshot(version: tuple, models: dict, tasks: dict, cells: dict) -> Snapshot:
+    task_counts: dict[str, int] = {}
+    benchmark_models: dict[str, set[int]] = {}
+    for model_id, per_task in cells.items():
+        for task_id in per_task:
+            task_counts[task_id] = task_counts.get(task_id, 0) + 1
+        for benchmark in {tasks[task_id].benchmark for task_id in per_task}:
+            benchmark_models.setdefault(benchmark, set()).add(model_id)
+    return Snapshot(
+        version=version,
+        models=models,
+        tasks=tasks,
+        cells=cells,
+        by_name={m.name: m for m in models.values()},
+        task_counts=task_counts,
+        benchmark_models=benchmark_models,
+    )
+
+
+def _load_models(session: Session) -> dict[int, ModelInfo]:
+    """Every model on the board (unpublished community submissions are left out)."""
+    return {row[0]: _model_info(row) for row in session.execute(select(*MODEL_COLUMNS).where(public_models()))}
+
+
+def _load_tasks(session: Session) -> dict[str, TaskInfo]:
+    return {task.id: _task_info(task) for task in session.scalars(select(schema.Task))}
+
+
+def load_snapshot(session: Session, version: tuple | None = None) -> Snapshot:
+    """Three queries: models, tasks, and the main score of every current result."""
+    version = version if version is not None else data_version(session)
+    models = _load_models(session)
+    tasks = _load_tasks(session)
+    cells: dict[int, dict[str, tuple[float, int]]] = {}
+    for model_id, task_id, value, run_id in session.execute(_main_scores_stmt()):
+        if model_id in models:
+            cells.setdefault(model_id, {})[task_id] = (value, run_id)
+    return _snapshot(version, models, tasks, cells)
+
+
+def refresh_snapshot(session: Session, old: Snapshot, version: tuple) -> Snapshot:
+    """``old`` brought up to ``version`` by reading only what changed, when that is possible.
+
+    Runs are append-only, so when runs were only added (``max(id)`` and ``count`` grew by the
+    same amount) the new current results are exactly those with a run id above the old
+    maximum.  Models and tasks are small and re-read when their counters moved; a model that
+    appears (new, or its submission just published) has all its results read.  Anything else
+    (a deleted run) falls back to a full :func:`load_snapshot`.
+    """
+    old_max, old_count, old_models, old_updated, old_tasks, _, old_public = old.version
+    new_max, new_count, new_models, new_updated, new_tasks, _, new_public = version
+    appended = (new_count or 0) - (old_count or 0) == (new_max or 0) - (old_max or 0) >= 0
+    if not appended:
+        return load_snapshot(session, version)
+    changed = (old_models, old_updated, old_public) != (new_models, new_updated, new_public)
+    models = _load_models(session) if changed else old.models
+    tasks = old.tasks if old_tasks == new_tasks and new_max == old_max else _load_tasks(session)
+    cells = {model_id: dict(per_task) for model_id, per_task in old.cells.items()}
+    if new_max != old_max:
+        for model_id, task_id, value, run_id in session.execute(_main_scores_stmt(old_max or 0)):
+            cells.setdefault(model_id, {})[task_id] = (value, run_id)
+    appeared = set(models) - set(old.models)  # new or newly published models: their older runs count too
+    if appeared:
+        stmt = _main_scores_stmt().where(schema.CurrentResult.model_id.in_(appeared))
+        for model_id, task_id, value, run_id in session.execute(stmt):
+            cells.setdefault(model_id, {})[task_id] = (value, run_id)
+    cells = {model_id: per_task for model_id, per_task in cells.items() if model_id in models}
+    return _snapshot(version, models, tasks, cells)
+
+
+# ------------------------------------------------------------------ zero-shot matching
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_SEPARATORS = re.compile(r"[-_/.\s]+")
+
+
+def normalize_dataset_name(name: str) -> str:
+    """Case-folded, with everything but letters and digits removed: ``MS MARCO`` → ``msmarco``."""
+    return _NON_ALNUM.sub("", name.casefold())
+
+
+@functools.lru_cache(maxsize=4096)
+def dataset_keys(task: TaskInfo) -> frozenset[str]:
+    """The names under which a training-data list can mention this task's dataset.
+
+    The normalised task id (``beir/nq`` → ``beirnq``) and every leading run of the dataset
+    name's tokens (``cqadupstack-android`` → ``cqadupstack``, ``cqadupstackandroid``), so a
+    model trained on "CQADupStack" is not zero-shot on any of its forums, while "FEVER" does not
+    match ``climate-fever`` (the match is anchored at the start of the name).
+    """
+    tokens = [t for t in _SEPARATORS.split(task.dataset.casefold()) if t]
+    keys = {normalize_dataset_name(task.id)}
+    keys.update(normalize_dataset_name("".join(tokens[: i + 1])) for i in range(len(tokens)))
+    keys.discard("")
+    return frozenset(keys)
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalized_training(training_datasets: tuple[str, ...]) -> dict[str, str]:
+    return {normalize_dataset_name(entry): entry for entry in training_datasets}
+
+
+def trained_on(model: ModelInfo, task: TaskInfo) -> str | None:
+    """The entry of the model's ``metadata.training_datasets`` that names this task's dataset, if any.
+
+    A model is *zero-shot* on a task when this is None.  Matching: both sides are case-folded
+    and stripped of everything but letters and digits (``MS-MARCO`` = ``msmarco``); an entry
+    matches when it equals the task id (``beir/nq``) or a leading run of the dataset name's
+    tokens (see :func:`dataset_keys`).  A model that lists no training data is taken at its word.
+    """
+    if not model.training_datasets:
+        return None
+    trained = _normalized_training(model.training_datasets)
+    for key in dataset_keys(task):
+        if key in trained:
+            return trained[key]
+    return None
+
+
+# ------------------------------------------------------------------ benchmark tables
+@dataclass(slots=True)
+class Cell:
+    value: float | None
+    run_id: int | None = None
+    trained: str | None = None  # the training dataset that makes this cell not zero-shot
+    excluded: bool = False  # hidden by the zero-shot-only filter
+
+
+@dataclass(slots=True)
+class BoardRow:
+    """One model's row, stored column-wise (plain lists) because a board can hold 100,000+ cells."""
+
+    model: ModelInfo
+    values: list[float | None]  # main score per column; None = not run
+    run_ids: list[int | None]
+    trained: dict[int, str]  # column -> training dataset that makes it not zero-shot
+    excluded: frozenset[int]  # columns hidden by the zero-shot-only filter
+    n_present: int
+    complete: bool
+    mean: float | None  # only for complete rows
+    partial_mean: float | None  # mean over the cells present, for partial rows (shown marked, never ranked)
+    rank: int | None = None
+
+    @property
+    def zero_shot(self) -> bool:
+        """No score of the row is on one of the model's training datasets."""
+        return not any(self.values[i] is not None for i in self.trained)
+
+    def shown(self, i: int) -> float | None:
+        """The value counted in column ``i`` (None when missing or excluded)."""
+        return None if i in self.excluded else self.values[i]
+
+    @property
+    def cells(self) -> list[Cell]:
+        return [
+            Cell(value, run_id, self.trained.get(i), i in self.excluded)
+            for i, (value, run_id) in enumerate(zip(self.values, self.run_ids, strict=True))
+        ]
+
+
+@dataclass
+class BoardTable:
+    """A benchmark's model × task table of main scores, after filters, ranked by mean."""
+
+    benchmark: str
+    columns: list[TaskInfo]
+    rows: list[BoardRow]
+    total_models: int = 0  # models with any result on the benchmark, before filters
+
+
+def board_table(
+    snap: Snapshot, benchmark: str, keep: Callable[[ModelInfo], bool] | None = None, *, zero_shot_only: bool = False
+) -> BoardTable:
+    """Rows for every model with a result on ``benchmark`` that ``keep`` accepts.
+
+    Columns are the benchmark's tasks that have any result at all (unfiltered, so that a row's
+    completeness does not depend on the filters).  A missing cell is ``None`` and never counts
+    as 0: the mean is given only for complete rows, and only complete rows are ranked.  With
+    ``zero_shot_only``, cells on a model's own training data are excluded, which makes such a
+    row partial.
+    """
+    columns = [task for task in snap.tasks_of(benchmark) if snap.task_counts.get(task.id)]
+    column_ids = [task.id for task in columns]
+    key_columns: dict[str, list[int]] = {}  # normalised dataset name -> columns it names
+    for i, task in enumerate(columns):
+        for key in dataset_keys(task):
+            key_columns.setdefault(key, []).append(i)
+    model_ids = snap.benchmark_models.get(benchmark, set())
+    n_columns = len(columns)
+    no_exclusions: frozenset[int] = frozenset()
+    rows: list[BoardRow] = []
+    for model_id in model_ids:
+        model = snap.models[model_id]
+        if keep is not None and not keep(model):
+            continue
+        per_task = snap.cells[model_id]
+        trained: dict[int, str] = {}
+        for key, entry in _normalized_training(model.training_datasets).items():
+            for i in key_columns.get(key, ()):
+                trained.setdefault(i, entry)
+        hits = [per_task.get(task_id) for task_id in column_ids]
+        values = [hit[0] if hit is not None else None for hit in hits]
+        run_ids = [hit[1] if hit is not None else None for hit in hits]
+        excluded = frozenset(i for i in trained if values[i] is not None) if zero_shot_only and trained else no_exclusions
+        if excluded:
+            present = [v for i, v in enumerate(values) if v is not None and i not in excluded]
+        else:
+            present = [v for v in values if v is not None]
+        complete = n_columns > 0 and len(present) == n_columns
+        average = sum(present) / len(present) if present else None
+        rows.append(
+            BoardRow(
+                model=model,
+                values=values,
+                run_ids=run_ids,
+                trained=trained,
+                excluded=excluded,
+                n_present=len(present),
+                complete=complete,
+                mean=average if complete else None,
+                partial_mean=None if complete else average,
+            )
+        )
+    rows.sort(key=lambda r: (not r.complete, -(r.mean if r.complete else r.n_present), -(r.partial_mean or 0.0), r.model.name))
+    rank = 0
+    previous = None
+    for position, row in enumerate(rows, start=1):
+        if not row.complete:
+            break
+        if row.mean != previous:
+            rank, previous = position, row.mean
+        row.rank = rank
+    return BoardTable(benchmark=benchmark, columns=columns, rows=rows, total_models=len(model_ids))
+
+
+# ------------------------------------------------------------------ detail queries
+def task_results(session: Session, task_id: str) -> list[dict]:
+    """Every metric of every current result on one task: {model_id, run_id, finished_at, scores}."""
+    stmt = (
+        select(schema.CurrentResult.model_id, schema.CurrentResult.run_id, schema.Run.finished_at, schema.Score.metric, schema.Score.value)
+        .join(schema.Run, schema.Run.id == schema.CurrentResult.run_id)
+        .join(schema.Score, (schema.Score.run_id == schema.CurrentResult.run_id) & (schema.Score.variant == ""))
+        .where(schema.CurrentResult.task_id == task_id)
+    )
+    rows: dict[int, dict] = {}
+    for model_id, run_id, finished, metric, value in session.execute(stmt):
+        row = rows.setdefault(model_id, {"model_id": model_id, "run_id": run_id, "finished_at": finished, "scores": {}})
+        row["scores"][metric] = value
+    return list(rows.values())
+
+
+@dataclass
+class RunSummary:
+    id: int
+    model_id: int
+    task_id: str
+    status: str
+    kind: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    config_sha256: str
+    reproduces_run_id: int | None
+    current: bool
+    scores: dict[tuple[str, str], float] = field(default_factory=dict)  # (variant, metric) -> value
+    manifest: dict | None = None
+
+    def main(self, metric: str) -> float | None:
+        return self.scores.get(("", metric))
+
+
+_run_kind = getattr(schema.Run, "kind", None)
+_run_reproduces = getattr(schema.Run, "reproduces_run_id", None)
+
+
+def _run_columns() -> list:
+    columns = [
+        schema.Run.id,
+        schema.Run.model_id,
+        schema.Run.task_id,
+        schema.Run.status,
+        schema.Run.started_at,
+        schema.Run.finished_at,
+        schema.Run.config_sha256,
+    ]
+    columns.append(_run_kind if _run_kind is not None else literal("board"))
+    columns.append(_run_reproduces if _run_reproduces is not None else literal(None))
+    columns.append(schema.CurrentResult.run_id)
+    return columns
+
+
+def _current_join(stmt):
+    return stmt.outerjoin(
+        schema.CurrentResult,
+        (schema.CurrentResult.model_id == schema.Run.model_id)
+        & (schema.CurrentResult.task_id == schema.Run.task_id)
+        & (schema.CurrentResult.run_id == schema.Run.id),
+    )
+
+
+def _summary(row) -> RunSummary:
+    run_id, model_id, task_id, status, started, finished, config_sha, kind, reproduces, current = row
+    return RunSummary(run_id, model_id, task_id, status, kind or "board", started, finished, config_sha, reproduces, current is not None)
+
+
+def _attach_scores(session: Session, runs: dict[int, RunSummary]) -> None:
+    """Fill each summary's scores (every metric and variant, never the per-query values)."""
+    ids = list(runs)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        columns = (schema.Score.run_id, schema.Score.variant, schema.Score.metric, schema.Score.value)
+        stmt = select(*columns).where(schema.Score.run_id.in_(chunk))
+        for run_id, variant, metric, value in session.execute(stmt):
+            runs[run_id].scores[(variant, metric)] = value
+
+
+def model_runs(session: Session, model_id: int, *, with_manifest: bool = True) -> list[RunSummary]:
+    """Every run of a model (history and reproductions too), newest first, with scores and manifests."""
+    columns = _run_columns()
+    if with_manifest:
+        columns.append(schema.Run.manifest)
+    stmt = _current_join(select(*columns)).where(schema.Run.model_id == model_id).order_by(schema.Run.id.desc())
+    runs: dict[int, RunSummary] = {}
+    for row in session.execute(stmt):
+        summary = _summary(row[:10])
+        if with_manifest:
+            summary.manifest = row[10] if isinstance(row[10], dict) else {}
+        runs[summary.id] = summary
+    _attach_scores(session, runs)
+    return list(runs.values())
+
+
+def reported_scores(session: Session, model_id: int | None = None) -> list[schema.ReportedScore]:
+    stmt = select(schema.ReportedScore).order_by(schema.ReportedScore.task_id, schema.ReportedScore.metric)
+    if model_id is not None:
+        stmt = stmt.where(schema.ReportedScore.model_id == model_id)
+    return list(session.scalars(stmt))
+
+
+@dataclass
+class RunDetail:
+    run: schema.Run
+    summary: RunSummary
+    grades: list = field(default_factory=list)
+    reproductions: list[int] = field(default_factory=list)
+
+
+def run_detail(session: Session, run_id: int) -> RunDetail | None:
+    """One run with its scores (no per-query values), its grades and the reruns that reproduce it."""
+    run = session.get(schema.Run, run_id)
+    if run is None:
+        return None
+    row = session.execute(_current_join(select(*_run_columns())).where(schema.Run.id == run_id)).one()
+    summary = _summary(row)
+    summary.manifest = run.manifest if isinstance(run.manifest, dict) else {}
+    _attach_scores(session, {run_id: summary})
+    detail = RunDetail(run=run, summary=summary)
+    grade_table = getattr(schema, "Grade", None)
+    if grade_table is not None:
+        detail.grades = list(session.scalars(select(grade_table).where(grade_table.run_id == run_id).order_by(grade_table.id)))
+    if _run_reproduces is not None:
+        detail.reproductions = list(session.scalars(select(schema.Run.id).where(_run_reproduces == run_id).order_by(schema.Run.id)))
+    return detail
+
+
+def per_query_values(session: Session, run_id: int) -> dict[str, dict[str, dict]]:
+    """variant -> metric -> {query id: value} for one run (large; only on request)."""
+    stmt = select(schema.Score.variant, schema.Score.metric, schema.Score.per_query).where(schema.Score.run_id == run_id)
+    values: dict[str, dict[str, dict]] = {}
+    for variant, metric, per_query in session.execute(stmt):
+        values.setdefault(variant, {})[metric] = per_query or {}
+    return values
+
+
+def variant_main_scores(session: Session, benchmark: str) -> list[tuple[int, str, str, float]]:
+    """(model id, task id, variant, value) of the main score of every non-default variant of current runs."""
+    stmt = (
+        select(schema.CurrentResult.model_id, schema.CurrentResult.task_id, schema.Score.variant, schema.Score.value)
+        .join(schema.Task, schema.Task.id == schema.CurrentResult.task_id)
+        .join(
+            schema.Score,
+            (schema.Score.run_id == schema.CurrentResult.run_id)
+            & (schema.Score.metric == schema.Task.main_score)
+            & (schema.Score.variant != ""),
+        )
+        .where(schema.Task.benchmark == benchmark)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+THROUGHPUT_KEYS = ("corpus_docs_per_s",)
+
+
+def throughputs(session: Session, benchmark: str) -> list[tuple[int, str, float, str]]:
+    """(model id, task id, items encoded per second, device) of current runs that recorded it.
+
+    Read from ``manifest["model"]["corpus_docs_per_s"]`` (dense encoders: documents encoded per
+    second over the whole corpus), extracted in SQL so that manifests are not loaded.
+    """
+    out = []
+    for key in THROUGHPUT_KEYS:
+        value = schema.Run.manifest[("model", key)].as_float()
+        device = schema.Run.manifest[("hardware", "device")].as_string()
+        stmt = (
+            select(schema.CurrentResult.model_id, schema.CurrentResult.task_id, value, device)
+            .join(schema.Run, schema.Run.id == schema.CurrentResult.run_id)
+            .join(schema.Task, schema.Task.id == schema.CurrentResult.task_id)
+            .where(schema.Task.benchmark == benchmark, value.is_not(None))
+        )
+        out.extend((m, t, float(v), d or "") for m, t, v, d in session.execute(stmt) if v is not None and v > 0)
+    return out
+
+
+def _paged(session: Session, stmt, limit: int, offset: int, count: Callable[[Callable[[], int]], int] | None) -> tuple[int, list]:
+    """A page of ``stmt`` and the total row count; ``count`` may cache the total (it costs a full scan)."""
+
+    def total_rows() -> int:
+        return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+    total = count(total_rows) if count is not None else total_rows()
+    return total, list(session.execute(stmt.limit(limit).offset(offset)))
+
+
+def scores_page(
+    session: Session,
+    *,
+    model: str | None = None,
+    task: str | None = None,
+    benchmark: str | None = None,
+    metric: str | None = None,
+    variant: str | None = None,
+    current_only: bool = True,
+    limit: int = 1000,
+    offset: int = 0,
+    count: Callable[[Callable[[], int]], int] | None = None,
+) -> tuple[int, list[dict]]:
+    """Flat score records (the fields of :func:`all_scores` plus ``benchmark``), filtered and paged.
+
+    Ordered by score id (the order runs were stored in).  ``count`` receives the function that
+    counts all matching rows, so a caller can cache the total across pages.
+    """
+    stmt = (
+        select(
+            schema.Model.name,
+            schema.Run.task_id,
+            schema.Task.benchmark,
+            schema.Score.metric,
+            schema.Score.variant,
+            schema.Score.value,
+            schema.Run.id,
+            schema.Run.finished_at,
+            schema.CurrentResult.run_id,
+        )
+        .join(schema.Run, schema.Run.id == schema.Score.run_id)
+        .join(schema.Model, schema.Model.id == schema.Run.model_id)
+        .join(schema.Task, schema.Task.id == schema.Run.task_id)
+    )
+    stmt = _current_join(stmt).where(public_models())
+    if current_only:
+        stmt = stmt.where(schema.CurrentResult.run_id.is_not(None))
+    if model:
+        stmt = stmt.where(schema.Model.name == model)
+    if task:
+        stmt = stmt.where(schema.Run.task_id == task)
+    if benchmark:
+        stmt = stmt.where(schema.Task.benchmark == benchmark)
+    if metric:
+        stmt = stmt.where(schema.Score.metric == metric)
+    if variant is not None:
+        stmt = stmt.where(schema.Score.variant == variant)
+    stmt = stmt.order_by(schema.Score.id)  # insertion order: run by run; the primary key, so no sort
+    total, rows = _paged(session, stmt, limit, offset, count)
+    records = [
+        {
+            "model": name,
+            "task": task_id,
+            "benchmark": bench,
+            "metric": metric_name,
+            "variant": variant_name,
+            "value": value,
+            "run_id": run_id,
+            "finished_at": finished.isoformat() if finished else None,
+            "current": current is not None,
+        }
+        for name, task_id, bench, metric_name, variant_name, value, run_id, finished, current in rows
+    ]
+    return total, records
+
+
+def runs_page(
+    session: Session,
+    *,
+    model: str | None = None,
+    task: str | None = None,
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    count: Callable[[Callable[[], int]], int] | None = None,
+) -> tuple[int, list[tuple[RunSummary, str]]]:
+    """Runs newest first, as (summary without scores, model name)."""
+    stmt = _current_join(select(*_run_columns(), schema.Model.name).join(schema.Model, schema.Model.id == schema.Run.model_id))
+    stmt = stmt.where(public_models())
+    if model:
+        stmt = stmt.where(schema.Model.name == model)
+    if task:
+        stmt = stmt.where(schema.Run.task_id == task)
+    if kind and _run_kind is not None:
+        stmt = stmt.where(_run_kind == kind)
+    stmt = stmt.order_by(schema.Run.id.desc())
+    total, rows = _paged(session, stmt, limit, offset, count)
+    return total, [(_summary(row[:10]), row[10]) for row in rows]

@@ -1,25 +1,688 @@
-"""Server-rendered pages. Read-only: nothing here runs a model."""
+"""Server-rendered pages. Read-only: nothing here runs a model.
+
+Every page reads the cached snapshot (see :mod:`web.cache`) or one small query, so a page costs
+the same with 5 models or 1,000.  Tables take ``sort``/``order``/``page``/``per_page`` and the
+filters of :mod:`web.filters` from the URL, and ``format=csv|json`` downloads exactly the table
+shown (all pages).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, render_template
-from sqlalchemy.orm import Session
+import json
+import logging
+import threading
 
-from leaderboard.queries import benchmark_table
+import yaml
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from leaderboard import queries
+from leaderboard.queries import BoardRow, BoardTable, ModelInfo, Snapshot, TaskInfo
+from web.cache import cached_response, db_session, memo, snapshot
+from web.filters import FAMILIES, SIZE_BUCKETS, SIZE_UNKNOWN, Filters, size_bucket
+from web.formatting import human_count
+from web.labels import (
+    benchmark_blurb,
+    benchmark_name,
+    metric_definition,
+    metric_label,
+    metric_specific,
+    spec_common,
+    task_metrics,
+)
+from web.tables import ColumnBands, board_records, download, model_records, paginate, sort_rows
 
 pages = Blueprint("pages", __name__)
+log = logging.getLogger(__name__)
 
 
-def db_session() -> Session:
-    if "db_session" not in g:
-        g.db_session = current_app.config["SESSION_FACTORY"]()
-    return g.db_session
+# ------------------------------------------------------------------ registry (metadata only)
+def registered_benchmarks() -> tuple[str, ...]:
+    from benchmarks.tasks import BENCHMARKS
+
+    return BENCHMARKS
+
+
+def registered_tasks() -> dict[str, TaskInfo]:
+    """Tasks the code knows (even without results), as TaskInfo; empty if a benchmark fails to load."""
+    try:
+        from benchmarks.tasks import all_tasks
+
+        return {
+            t.id: TaskInfo(t.id, t.benchmark, t.dataset, t.split, t.main_score, t.metric_spec or {}, t.license, t.source_url)
+            for t in all_tasks().values()
+        }
+    except Exception:  # a half-built benchmark package must not take the site down
+        log.exception("could not load the task registry")
+        return {}
+
+
+def known_benchmarks(snap: Snapshot) -> list[str]:
+    return snap.benchmarks(registered_benchmarks())
+
+
+# ------------------------------------------------------------------ shared helpers
+def board(benchmark: str, filters: Filters) -> BoardTable:
+    snap = snapshot()
+    return memo(
+        ("board", benchmark, filters.key()),
+        lambda: queries.board_table(snap, benchmark, filters.model_filter(), zero_shot_only=filters.zero_shot),
+    )
+
+
+def reproduce_commands(model: ModelInfo, task_id: str | None) -> dict[str, str]:
+    """The exact commands that rerun a score locally (reference models run by name)."""
+    target = model.name if model.is_reference else f"{model.name}.yaml"
+    tasks = f" --tasks {task_id}" if task_id else ""
+    commands = {"run": f"leaderboard run {target}{tasks}"}
+    if model.is_reference:
+        commands["reproduce"] = f"leaderboard reproduce {model.name}{tasks}"
+    return commands
+
+
+def _sort_args() -> tuple[str, str]:
+    sort = request.args.get("sort", "")
+    order = request.args.get("order", "asc" if sort == "model" else "desc")
+    return sort, ("asc" if order == "asc" else "desc")
+
+
+class RowRenderer:
+    """HTML of benchmark-table rows, built in Python and cached per (data version, filters).
+
+    A 1,000 × 112 table has 112,000 cells; rendering each through Jinja (escaping, url_for)
+    costs ~0.4 s per page.  A row's HTML depends only on the row and the column bands of its
+    filtered table, so it is built once and reused by every sort order and page.  Every piece
+    of text from the database goes through :func:`markupsafe.escape`.
+    """
+
+    def __init__(self, table: BoardTable, bands: ColumnBands) -> None:
+        self.table = table
+        self.bands = bands
+        self.rows: dict[int, Markup] = {}
+        self.run_prefix = url_for("pages.run_page", run_id=0)[:-1]
+        self.labels = [escape(task.dataset) for task in table.columns]
+        self._lock = threading.Lock()
+
+    def html(self, row: BoardRow) -> Markup:
+        cached = self.rows.get(row.model.id)
+        if cached is None:
+            cached = self._build(row)
+            with self._lock:
+                self.rows[row.model.id] = cached
+        return cached
+
+    def _build(self, row: BoardRow) -> Markup:
+        model = row.model
+        name = escape(model.name)
+        origin = "reference" if model.is_reference else "community"
+        parts = [
+            f'<tr data-model="{name}"><td class="rank">{row.rank if row.rank is not None else ""}</td>',
+            f'<th scope="row" class="model" title="{escape(", ".join(model.families))} · {origin}">'
+            f'<a href="{escape(url_for("pages.model_page", name=model.name))}">{name}</a></th>',
+            f'<td class="meta">{human_count(model.parameters)}</td>',
+        ]
+        n_columns = len(self.table.columns)
+        for i, (value, run_id) in enumerate(zip(row.values, row.run_ids, strict=True)):
+            trained = row.trained.get(i)
+            if value is None:
+                note = f"; in the model&#39;s training data ({escape(trained)})" if trained else ""
+                parts.append(f'<td class="missing" title="not run{note}">–</td>')
+                continue
+            href = f"{self.run_prefix}{run_id}"
+            if i in row.excluded:
+                parts.append(
+                    f'<td class="num excluded" title="{value:.4f} on training data ({escape(trained)}): '
+                    f'not zero-shot, hidden by the filter"><a href="{href}">†</a></td>'
+                )
+                continue
+            css = self.bands.css(i, value)
+            title = f"{self.labels[i]}: {value!r} (run {run_id})"
+            if trained:
+                css += " trained"
+                title += f" · not zero-shot: trained on {escape(trained)}"
+            parts.append(f'<td class="num {css}" title="{title}"><a href="{href}">{value:.4f}</a></td>')
+        if row.complete:
+            parts.append(f'<td class="mean" title="mean over {row.n_present} tasks: {row.mean!r}">{row.mean:.4f}</td>')
+        else:
+            over = f"; mean over those: {row.partial_mean:.4f}" if row.partial_mean is not None else ""
+            parts.append(
+                f'<td class="mean partial" title="{row.n_present} of {n_columns} tasks{over} — not comparable, not ranked">'
+                f"partial {row.n_present}/{n_columns}</td>"
+            )
+        parts.append("</tr>")
+        return Markup("".join(parts))
+
+
+# ------------------------------------------------------------------ home
+def overall_table(snap: Snapshot, benchmarks: list[str]) -> tuple[list[str], list[dict]]:
+    """One row per model: its mean on each benchmark and the mean of those means.
+
+    A benchmark mean is shown only for a model with every task of that benchmark; the overall
+    mean only for a model complete on every benchmark that has results (a mean of benchmark
+    means, so Tatoeba's 112 pairs weigh as much as ARO's 4 tasks).
+    """
+    tables = {b: board(b, Filters()) for b in benchmarks}
+    active = [b for b in benchmarks if tables[b].columns]
+    rows: dict[int, dict] = {}
+    for b in active:
+        for row in tables[b].rows:
+            entry = rows.setdefault(row.model.id, {"model": row.model, "cells": {}, "n_scores": 0})
+            entry["cells"][b] = row
+            entry["n_scores"] += row.n_present
+    out = []
+    for entry in rows.values():
+        means = [entry["cells"][b].mean for b in active if b in entry["cells"]]
+        complete = len(means) == len(active) and all(m is not None for m in means)
+        entry["overall"] = sum(means) / len(means) if complete and means else None
+        entry["n_complete"] = sum(1 for m in means if m is not None)
+        out.append(entry)
+    out.sort(key=lambda e: (e["overall"] is None, -(e["overall"] or 0.0), -e["n_complete"], -e["n_scores"], e["model"].name))
+    return active, out
+
+
+def _main_score_summary(table: BoardTable) -> list[str]:
+    labels = sorted({metric_label(t.main_score, t) for t in table.columns})
+    return labels if len(labels) <= 2 else [f"{len(labels)} main scores (one per task)"]
 
 
 @pages.get("/")
+@cached_response
 def home():
-    table = benchmark_table(db_session(), "beir")
-    return render_template("home.html", table=table)
+    snap = snapshot()
+    benchmarks = known_benchmarks(snap)
+    registry = registered_tasks()
+    cards = []
+    for b in benchmarks:
+        table = board(b, Filters())
+        complete = [r for r in table.rows if r.complete]
+        cards.append(
+            {
+                "id": b,
+                "name": benchmark_name(b),
+                "blurb": benchmark_blurb(b),
+                "tasks_with_results": len(table.columns),
+                "tasks_registered": sum(1 for t in registry.values() if t.benchmark == b),
+                "models": len(table.rows),
+                "complete": len(complete),
+                "leaders": complete[:5],
+                "main_scores": _main_score_summary(table),
+            }
+        )
+    active, overall = memo(("overall",), lambda: overall_table(snap, benchmarks))
+    fmt = request.args.get("format")
+    if fmt:
+        columns = ["model", *active, "overall", "n_complete_benchmarks", "n_scores"]
+        records = [
+            {
+                "model": e["model"].name,
+                **{b: (e["cells"][b].mean if b in e["cells"] else None) for b in active},
+                "overall": e["overall"],
+                "n_complete_benchmarks": e["n_complete"],
+                "n_scores": e["n_scores"],
+            }
+            for e in overall
+        ]
+        response = download(fmt, "leaderboard-overall", columns, records)
+        if response is not None:
+            return response
+    page = paginate(overall, request.args.get("page"), request.args.get("per_page"))
+    return render_template(
+        "home.html", cards=cards, active=active, overall=page, n_tasks=len(snap.tasks), n_models=len(snap.models), n_cells=snap.n_cells
+    )
+
+
+# ------------------------------------------------------------------ benchmark
+def _filter_choices(snap: Snapshot) -> dict:
+    licenses = sorted({m.license or "unknown" for m in snap.models.values()}, key=str.casefold)
+    return {
+        "families": FAMILIES,
+        "sizes": [(key, label) for key, label, *_ in SIZE_BUCKETS] + [SIZE_UNKNOWN],
+        "licenses": licenses,
+    }
+
+
+@pages.get("/benchmarks/<benchmark>")
+@cached_response
+def benchmark_page(benchmark: str):
+    snap = snapshot()
+    if benchmark not in known_benchmarks(snap):
+        abort(404, description=f"There is no benchmark called “{benchmark}”.")
+    filters = Filters.from_args(request.args)
+    table = board(benchmark, filters)
+    sort, order = _sort_args()
+    rows = memo(("sorted", benchmark, filters.key(), sort, order), lambda: sort_rows(table, sort, order))
+    fmt = request.args.get("format")
+    if fmt:
+        columns, records = board_records(table, rows)
+        meta = {"benchmark": benchmark, "filters": dict(filters.params()), "sort": sort or "mean", "order": order}
+        response = download(fmt, f"leaderboard-{benchmark}", columns, records, meta)
+        if response is not None:
+            return response
+    page = paginate(rows, request.args.get("page"), request.args.get("per_page"))
+    renderer = memo(("rows", benchmark, filters.key()), lambda: RowRenderer(table, ColumnBands.of(table, table.rows)))
+    registry = registered_tasks()
+    without = [t for t in registry.values() if t.benchmark == benchmark and t.id not in {c.id for c in table.columns}]
+    headers = [
+        {
+            "task": task,
+            "label": task.dataset,
+            "metric": metric_label(task.main_score, task),
+            "title": f"{task.id} ({task.split}) — " + metric_definition(task.main_score, task),
+        }
+        for task in table.columns
+    ]
+    top_models = [r.model.name for r in rows if r.complete][:5] or [r.model.name for r in rows][:5]
+    return render_template(
+        "benchmark.html",
+        benchmark=benchmark,
+        name=benchmark_name(benchmark),
+        blurb=benchmark_blurb(benchmark),
+        table=table,
+        headers=headers,
+        page=page,
+        row_html=[renderer.html(row) for row in page.items],
+        filters=filters,
+        choices=_filter_choices(snap),
+        sort=sort,
+        order=order,
+        without_results=without,
+        top_models=top_models,
+        has_dims=memo(("has_dims", benchmark), lambda: bool(queries.variant_main_scores(db_session(), benchmark))),
+        has_throughput=memo(("has_tp", benchmark), lambda: bool(queries.throughputs(db_session(), benchmark))),
+        plot_query=filters.query(benchmark=benchmark),
+    )
+
+
+# ------------------------------------------------------------------ tasks
+@pages.get("/tasks/")
+@cached_response
+def tasks_index():
+    snap = snapshot()
+    registry = registered_tasks()
+    counts = snap.task_counts
+    everything = {**registry, **snap.tasks}
+    groups = []
+    for b in known_benchmarks(snap):
+        tasks = sorted((t for t in everything.values() if t.benchmark == b), key=lambda t: (counts.get(t.id, 0) == 0, t.id))
+        groups.append({"id": b, "name": benchmark_name(b), "tasks": [(t, counts.get(t.id, 0)) for t in tasks]})
+    fmt = request.args.get("format")
+    if fmt:
+        columns = ["task", "benchmark", "dataset", "split", "main_score", "models", "license", "source_url"]
+        records = [
+            {
+                "task": t.id,
+                "benchmark": t.benchmark,
+                "dataset": t.dataset,
+                "split": t.split,
+                "main_score": t.main_score,
+                "models": n,
+                "license": t.license,
+                "source_url": t.source_url,
+            }
+            for g in groups
+            for t, n in g["tasks"]
+        ]
+        response = download(fmt, "leaderboard-tasks", columns, records)
+        if response is not None:
+            return response
+    return render_template("tasks.html", groups=groups, metric_label=metric_label)
+
+
+def _all_reported() -> list[tuple]:
+    return [(r.model_id, r.task_id, r.metric, r.value, r.source) for r in queries.reported_scores(db_session())]
+
+
+@pages.get("/tasks/<path:task_id>")
+@cached_response
+def task_page(task_id: str):
+    snap = snapshot()
+    task = snap.tasks.get(task_id) or registered_tasks().get(task_id)
+    if task is None:
+        abort(404, description=f"There is no task called “{task_id}”.")
+    results = memo(("task", task_id), lambda: queries.task_results(db_session(), task_id))
+    seen = {metric for r in results for metric in r["scores"]}
+    metrics = [m for m in task_metrics(task, seen) if m in seen] or [task.main_score]
+    sort, order = _sort_args()
+    sort = sort or task.main_score
+    rows = []
+    for r in results:
+        model = snap.models.get(r["model_id"])
+        if model is not None:
+            rows.append({**r, "model": model, "trained": queries.trained_on(model, task)})
+    filters = Filters.from_args(request.args)
+    rows = [r for r in rows if filters.keeps(r["model"]) and not (filters.zero_shot and r["trained"])]
+    sign = 1 if order == "asc" else -1
+    if sort == "model":
+        rows.sort(key=lambda r: r["model"].name.casefold(), reverse=order == "desc")
+    else:
+        key = sort if sort in metrics else task.main_score
+        rows.sort(key=lambda r: (r["scores"].get(key) is None, sign * (r["scores"].get(key) or 0.0), r["model"].name))
+    fmt = request.args.get("format")
+    if fmt:
+        columns = ["model", *metrics, "run_id", "finished_at", "zero_shot", "trained_on"]
+        records = [
+            {
+                "model": r["model"].name,
+                **{m: r["scores"].get(m) for m in metrics},
+                "run_id": r["run_id"],
+                "finished_at": r["finished_at"].isoformat() if r["finished_at"] else None,
+                "zero_shot": r["trained"] is None,
+                "trained_on": r["trained"],
+            }
+            for r in rows
+        ]
+        response = download(fmt, f"leaderboard-{task_id.replace('/', '-')}", columns, records, {"task": task_id})
+        if response is not None:
+            return response
+    reported = memo(("reported_all",), _all_reported)
+    reported_here = {}
+    for model_id, t_id, metric, value, source in reported:
+        if t_id == task_id and metric == task.main_score:
+            reported_here[model_id] = (value, source)
+    spec = task.metric_spec or {}
+    page = paginate(rows, request.args.get("page"), request.args.get("per_page"))
+    return render_template(
+        "task.html",
+        page=page,
+        task=task,
+        name=benchmark_name(task.benchmark),
+        metrics=[(m, metric_label(m, task), metric_definition(m, task)) for m in metrics],
+        specific={m: metric_specific(m, task) for m in metrics},
+        common=spec_common(task),
+        rows=rows,
+        sort=sort,
+        order=order,
+        filters=filters,
+        reported=reported_here,
+        spec_json=json.dumps(spec, indent=2, sort_keys=True, default=str),
+        has_results=bool(results),
+    )
+
+
+# ------------------------------------------------------------------ models
+@pages.get("/models/")
+@cached_response
+def models_index():
+    snap = snapshot()
+    filters = Filters.from_args(request.args)
+    coverage = memo(("coverage",), lambda: {model_id: snap.benchmark_counts(model_id) for model_id in snap.cells})
+    models = sorted((m for m in snap.models.values() if filters.keeps(m)), key=lambda m: m.name.casefold())
+    fmt = request.args.get("format")
+    if fmt:
+        records = model_records(models)
+        for record, model in zip(records, models, strict=True):
+            record["scores"] = sum(coverage.get(model.id, {}).values())
+        columns = list(records[0]) if records else ["name", "backend", "families", "parameters", "scores"]
+        response = download(fmt, "leaderboard-models", columns, records)
+        if response is not None:
+            return response
+    page = paginate(models, request.args.get("page"), request.args.get("per_page"))
+    return render_template(
+        "models.html",
+        page=page,
+        coverage=coverage,
+        benchmarks=known_benchmarks(snap),
+        filters=filters,
+        choices=_filter_choices(snap),
+    )
+
+
+def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
+    """Each published number of the model next to ours, with Δ and the 2CR-style grade.
+
+    A number reported for a whole benchmark (``task: tatoeba``) is compared with our mean of
+    that metric over every registered task of the benchmark, only when all of them were run.
+    """
+    from leaderboard.grading import grade, tolerance_for
+
+    current = {r.task_id: r for r in runs if r.current}
+    benchmarks = set(known_benchmarks(snap))
+    registry = None
+    rows = []
+    for reported in queries.reported_scores(db_session(), model.id):
+        task = snap.tasks.get(reported.task_id)
+        run = current.get(reported.task_id)
+        ours, run_id, note, scope = None, None, "", "task"
+        if run is not None:
+            ours, run_id = run.scores.get(("", reported.metric)), run.id
+        elif reported.task_id in benchmarks:
+            scope = "benchmark"
+            registry = registry if registry is not None else registered_tasks()
+            members = {t.id for t in registry.values() if t.benchmark == reported.task_id} | {
+                t.id for t in snap.tasks.values() if t.benchmark == reported.task_id
+            }
+            values = [current[t].scores.get(("", reported.metric)) for t in members if t in current]
+            values = [v for v in values if v is not None]
+            if members and len(values) == len(members):
+                ours = sum(values) / len(values)
+            note = f"mean over the benchmark's {len(members)} tasks; {len(values)} run"
+        rows.append(
+            {
+                "task": reported.task_id,
+                "scope": scope,
+                "metric": reported.metric,
+                "label": metric_label(reported.metric, task),
+                "reported": reported.value,
+                "source": reported.source,
+                "ours": ours,
+                "run_id": run_id,
+                "note": note,
+                "delta": None if ours is None else ours - reported.value,
+                "grade": None if ours is None else grade(reported.value, ours, reported.metric),
+                "tolerance": tolerance_for(reported.metric),
+            }
+        )
+    return rows
+
+
+@pages.get("/models/<path:name>")
+@cached_response
+def model_page(name: str):
+    snap = snapshot()
+    model = snap.by_name.get(name)
+    if model is None:
+        abort(404, description=f"There is no model called “{name}”.")
+    fmt = request.args.get("format")
+    if fmt == "yaml":
+        body = yaml.safe_dump(model.config, sort_keys=False, allow_unicode=True)
+        response = Response(body, mimetype="application/yaml")
+        response.headers["Content-Disposition"] = 'attachment; filename="model.yaml"'
+        return response
+    runs = memo(("model_runs", model.id), lambda: queries.model_runs(db_session(), model.id))
+    current = sorted((r for r in runs if r.current), key=lambda r: r.task_id)
+    rows = []
+    all_metrics: list[str] = []
+    for run in current:
+        task = snap.tasks.get(run.task_id)
+        metrics = task_metrics(task, {m for (v, m) in run.scores if v == ""}) if task else sorted({m for (v, m) in run.scores})
+        metrics = [m for m in metrics if ("", m) in run.scores]
+        all_metrics.extend(m for m in metrics if m not in all_metrics)
+        rows.append({"run": run, "task": task, "metrics": metrics, "trained": queries.trained_on(model, task) if task else None})
+    if fmt:
+        columns = ["task", "benchmark", "main_score", *all_metrics, "run_id", "finished_at", "zero_shot"]
+        records = [
+            {
+                "task": r["run"].task_id,
+                "benchmark": r["task"].benchmark if r["task"] else None,
+                "main_score": r["task"].main_score if r["task"] else None,
+                **{m: r["run"].scores.get(("", m)) for m in all_metrics},
+                "run_id": r["run"].id,
+                "finished_at": r["run"].finished_at.isoformat() if r["run"].finished_at else None,
+                "zero_shot": r["trained"] is None,
+            }
+            for r in rows
+        ]
+        response = download(fmt, f"leaderboard-{model.name}", columns, records, {"model": model.name})
+        if response is not None:
+            return response
+    reported = _reported_rows(model, runs, snap)
+    reported_main = {r["task"]: r for r in reported if r["task"] in snap.tasks and r["metric"] == snap.tasks[r["task"]].main_score}
+    order = known_benchmarks(snap)
+    benchmarks_run = sorted({r["task"].benchmark for r in rows if r["task"]}, key=order.index)
+    score_tables = [_score_table(b, [r for r in rows if r["task"] and r["task"].benchmark == b]) for b in benchmarks_run]
+    return render_template(
+        "model.html",
+        model=model,
+        rows=rows,
+        runs=runs,
+        reported=reported,
+        reported_main=reported_main,
+        metric_label=metric_label,
+        metric_definition=metric_definition,
+        commands={r["run"].task_id: reproduce_commands(model, r["run"].task_id) for r in rows},
+        all_commands=reproduce_commands(model, ",".join(r["run"].task_id for r in rows) or None),
+        config_yaml=yaml.safe_dump(model.config, sort_keys=False, allow_unicode=True) if model.config else "",
+        score_tables=score_tables,
+        size_label=_size_label(model.parameters),
+        tasks=snap.tasks,
+        manifest_sections=manifest_sections,
+    )
+
+
+def _score_table(benchmark: str, rows: list[dict]) -> dict:
+    """One benchmark's block on a model page: the main score first (next to the published number), then the rest."""
+    mains = {r["task"].main_score for r in rows}
+    first = rows[0]["task"]
+    main_metric = next(iter(mains)) if len(mains) == 1 else None
+    others: list[str] = []
+    for r in rows:
+        others.extend(m for m in r["metrics"] if m != main_metric and m not in others)
+    return {
+        "benchmark": benchmark,
+        "rows": rows,
+        "main_label": metric_label(main_metric, first) if main_metric else "Main score",
+        "main_title": metric_definition(main_metric, first) if main_metric else "each task's main score",
+        "others": [(m, metric_label(m, first), metric_definition(m, first)) for m in others],
+    }
+
+
+def _size_label(parameters: int | None) -> str:
+    bucket = size_bucket(parameters)
+    return dict((key, label) for key, label, *_ in SIZE_BUCKETS).get(bucket, SIZE_UNKNOWN[1])
+
+
+# ------------------------------------------------------------------ runs
+MANIFEST_SECTIONS = (
+    ("Hashes", ("config_sha256", "weights_sha256", "data_sha256", "data_files", "git_commit")),
+    ("Versions", ("versions",)),
+    ("Hardware", ("hardware", "peak_memory_mb")),
+    ("Timings (seconds)", ("timings_s", "total_s")),
+    ("Model as run", ("model", "dtype", "batch_size", "seed")),
+    ("Data", ("counts", "search")),
+)
+
+
+def manifest_sections(manifest: dict) -> list[tuple[str, dict]]:
+    """The manifest split into the sections shown on run and model pages; unknown keys go to "Other"."""
+    manifest = manifest if isinstance(manifest, dict) else {}
+    used: set[str] = set()
+    sections = []
+    for title, keys in MANIFEST_SECTIONS:
+        part = {k: manifest[k] for k in keys if k in manifest}
+        used.update(part)
+        if len(part) == 1 and isinstance(next(iter(part.values())), dict) and title in ("Versions",):
+            part = next(iter(part.values()))
+        if part:
+            sections.append((title, part))
+    rest = {k: v for k, v in manifest.items() if k not in used}
+    if rest:
+        sections.append(("Other", rest))
+    return sections
+
+
+@pages.get("/runs/<int:run_id>")
+@cached_response
+def run_page(run_id: int):
+    detail = memo(("run", run_id), lambda: queries.run_detail(db_session(), run_id))
+    snap = snapshot()
+    if detail is None or detail.summary.model_id not in snap.models:  # unpublished submissions stay private
+        abort(404, description=f"There is no run {run_id}.")
+    summary = detail.summary
+    model = snap.models.get(summary.model_id)
+    task = snap.tasks.get(summary.task_id)
+    if request.args.get("format") == "json":
+        body = {
+            "id": summary.id,
+            "model": model.name if model else None,
+            "task": summary.task_id,
+            "kind": summary.kind,
+            "current": summary.current,
+            "manifest": summary.manifest,
+            "metric_spec": detail.run.metric_spec,
+        }
+        response = Response(json.dumps(body, indent=1, default=str), mimetype="application/json")
+        response.headers["Content-Disposition"] = f'attachment; filename="run-{run_id}.json"'
+        return response
+    variants = sorted({v for (v, _) in summary.scores}, key=_variant_key)
+    metrics = task_metrics(task, {m for (_, m) in summary.scores}) if task else sorted({m for (_, m) in summary.scores})
+    metrics = [m for m in metrics if any((v, m) in summary.scores for v in variants)]
+    return render_template(
+        "run.html",
+        run=summary,
+        detail=detail,
+        model=model,
+        task=task,
+        variants=variants,
+        metrics=[(m, metric_label(m, task), metric_definition(m, task)) for m in metrics],
+        sections=manifest_sections(summary.manifest or {}),
+        commands=reproduce_commands(model, summary.task_id) if model else {},
+    )
+
+
+def _variant_key(variant: str) -> tuple:
+    if variant == "":
+        return (0, 0, "")
+    if variant.startswith("dim="):
+        try:
+            return (1, -int(variant[4:]), variant)
+        except ValueError:
+            pass
+    return (2, 0, variant)
+
+
+# ------------------------------------------------------------------ compare
+@pages.get("/compare")
+@cached_response
+def compare_page():
+    snap = snapshot()
+    benchmarks = known_benchmarks(snap)
+    benchmark = request.args.get("benchmark") or (benchmarks[0] if benchmarks else "")
+    if benchmark not in benchmarks:
+        abort(404, description=f"There is no benchmark called “{benchmark}”.")
+    names = [n for n in dict.fromkeys(request.args.getlist("model")) if n in snap.by_name][:8]
+    table = board(benchmark, Filters())
+    chosen = {row.model.name: row for row in table.rows if row.model.name in names}
+    rows = [chosen[n] for n in names if n in chosen]
+    return render_template(
+        "compare.html",
+        benchmark=benchmark,
+        benchmarks=benchmarks,
+        name=benchmark_name(benchmark),
+        table=table,
+        rows=rows,
+        names=names,
+        all_models=[r.model.name for r in table.rows],
+        plot_query="&".join([f"benchmark={benchmark}"] + [f"model={url_quote(n)}" for n in names]),
+    )
+
+
+def url_quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+# ------------------------------------------------------------------ method and health
+@pages.get("/about")
+def about_page():
+    from web.filters import SIZE_BUCKETS as buckets
+
+    return render_template("about.html", buckets=buckets, unknown=SIZE_UNKNOWN)
+
+
+@pages.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @pages.get("/healthz")

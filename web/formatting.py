@@ -1,0 +1,34 @@
+"""Number and date formatting shared by templates and Python-built HTML."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+
+def fmt4(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.4f}"
+
+
+def signed4(value: float | None) -> str:
+    """A difference to 4 decimals with its sign; one that rounds to zero has none (exact value in the tooltip)."""
+    if value is None:
+        return "–"
+    return "0.0000" if abs(value) < 0.00005 else f"{value:+.4f}"
+
+
+def human_count(value: int | None) -> str:
+    """22713216 → 22.7M; None → –."""
+    if value is None:
+        return "–"
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= limit:
+            number = value / limit
+            return f"{number:.1f}{suffix}" if number < 100 else f"{number:.0f}{suffix}"
+    return str(value)
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "–"

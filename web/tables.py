@@ -1,0 +1,189 @@
+"""Turning query results into what a page shows or a download contains.
+
+Sorting, paging and colour bands happen here, in Python, on cached tables; templates only loop.
+Every table a page shows can be downloaded as CSV or JSON from the same URL with
+``format=csv`` / ``format=json`` (filters and sort included), through :func:`download`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from flask import Response
+
+from leaderboard.queries import BoardRow, BoardTable, ModelInfo
+
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 5000
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    pages: int
+    per_page: int
+    total: int
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def paginate(items: Sequence, page: int | str | None, per_page: int | str | None) -> Page:
+    """``per_page=all`` shows everything (up to MAX_PER_PAGE)."""
+    total = len(items)
+    if str(per_page).lower() == "all":
+        size = max(1, min(total, MAX_PER_PAGE))
+    else:
+        try:
+            size = max(1, min(int(per_page or DEFAULT_PER_PAGE), MAX_PER_PAGE))
+        except ValueError:
+            size = DEFAULT_PER_PAGE
+    pages = max(1, math.ceil(total / size))
+    try:
+        number = max(1, min(int(page or 1), pages))
+    except ValueError:
+        number = 1
+    start = (number - 1) * size
+    return Page(items=list(items[start : start + size]), page=number, pages=pages, per_page=size, total=total)
+
+
+# ------------------------------------------------------------------ benchmark tables
+def sort_rows(table: BoardTable, sort: str, order: str) -> list[BoardRow]:
+    """Rows ordered by ``sort`` (``mean``/``rank``, ``model``, ``params`` or a task id).
+
+    Rows without a value for the sort key (a missing or excluded cell, an unknown size, a
+    partial mean) always come last, whatever the direction.
+    """
+    descending = order != "asc"
+    rows = table.rows
+    if sort in ("", "mean", "rank"):
+        complete = [r for r in rows if r.complete]
+        partial = [r for r in rows if not r.complete]
+        sign = -1 if descending else 1
+        complete.sort(key=lambda r: (sign * r.mean, r.model.name))
+        return complete + partial
+    if sort == "model":
+        return sorted(rows, key=lambda r: r.model.name.casefold(), reverse=descending)
+    if sort == "params":
+        sign = -1 if descending else 1
+        known = sorted((r for r in rows if r.model.parameters is not None), key=lambda r: (sign * r.model.parameters, r.model.name))
+        return known + [r for r in rows if r.model.parameters is None]
+    index = next((i for i, task in enumerate(table.columns) if task.id == sort), None)
+    if index is None:
+        return list(rows)
+
+    def value(row: BoardRow) -> float | None:
+        return row.shown(index)
+
+    sign = -1 if descending else 1
+    present = sorted((r for r in rows if value(r) is not None), key=lambda r: (sign * value(r), r.model.name))
+    return present + [r for r in rows if value(r) is None]
+
+
+@dataclass
+class ColumnBands:
+    """Per column: the sorted values of the visible rows, to shade each cell by its quintile."""
+
+    values: list[list[float]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, table: BoardTable, rows: Iterable[BoardRow]) -> ColumnBands:
+        values: list[list[float]] = [[] for _ in table.columns]
+        for row in rows:
+            for i, value in enumerate(row.values):
+                if value is not None and i not in row.excluded:
+                    values[i].append(value)
+        for column in values:
+            column.sort()
+        return cls(values)
+
+    def css(self, column: int, value: float) -> str:
+        column_values = self.values[column]
+        n = len(column_values)
+        if n < 3:
+            return ""
+        if value >= column_values[-1]:
+            return "q4 best"
+        return f"q{min(4, 5 * bisect_left(column_values, value) // n)}"
+
+
+def board_records(table: BoardTable, rows: Iterable[BoardRow]) -> tuple[list[str], list[dict]]:
+    """Flat records for CSV/JSON downloads (full precision; a missing cell is empty/null)."""
+    columns = ["rank", "model", "parameters", "families", "license", "open_weights", "reference"]
+    columns += [task.id for task in table.columns] + ["mean", "complete", "n_scores", "mean_over_present"]
+    records = []
+    for row in rows:
+        record = {
+            "rank": row.rank,
+            "model": row.model.name,
+            "parameters": row.model.parameters,
+            "families": ",".join(row.model.families),
+            "license": row.model.license,
+            "open_weights": row.model.open_weights,
+            "reference": row.model.is_reference,
+        }
+        for i, task in enumerate(table.columns):
+            record[task.id] = row.shown(i)
+        record["mean"] = row.mean
+        record["complete"] = row.complete
+        record["n_scores"] = row.n_present
+        record["mean_over_present"] = row.mean if row.complete else row.partial_mean
+        records.append(record)
+    return columns, records
+
+
+def model_records(models: Iterable[ModelInfo]) -> list[dict]:
+    return [
+        {
+            "name": m.name,
+            "backend": m.backend,
+            "families": list(m.families),
+            "parameters": m.parameters,
+            "embedding_dim": m.embedding_dim,
+            "license": m.license,
+            "open_weights": m.open_weights,
+            "reference": m.is_reference,
+            "training_datasets": list(m.training_datasets),
+        }
+        for m in models
+    ]
+
+
+# ------------------------------------------------------------------ downloads
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def download(fmt: str, filename: str, columns: list[str], records: list[dict], meta: dict | None = None) -> Response | None:
+    """A CSV or JSON attachment of ``records``; None when ``fmt`` is neither."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for record in records:
+            writer.writerow([_csv_value(record.get(column)) for column in columns])
+        response = Response(buffer.getvalue(), mimetype="text/csv")
+    elif fmt == "json":
+        body = {**(meta or {}), "columns": columns, "rows": records}
+        response = Response(json.dumps(body, indent=1, default=str), mimetype="application/json")
+    else:
+        return None
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in filename)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}.{fmt}"'
+    return response
