@@ -2,7 +2,8 @@
 
 ``LEADERBOARD_DB`` is an SQLAlchemy URL (e.g. ``postgresql+psycopg://user@host/db``); by default
 an SQLite file at ``$XDG_DATA_HOME/leaderboard/leaderboard.db`` (``~/.local/share/…``).
-The schema is created on first use (``leaderboard db upgrade`` does it explicitly).
+An empty database gets the newest schema on first use; an older one must be migrated with
+``leaderboard db upgrade`` first (see :mod:`leaderboard.migrate`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.errors import UserError
-from leaderboard.schema import Base
 
 
 def default_db_url() -> str:
@@ -46,8 +46,10 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if create:
+        from leaderboard.migrate import ensure_current
+
         try:
-            Base.metadata.create_all(engine)
+            ensure_current(engine)
         except SQLAlchemyError as err:
             raise UserError(
                 f"cannot open the database {engine.url.render_as_string(hide_password=True)} "

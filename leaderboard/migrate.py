@@ -46,19 +46,45 @@ def _is_first_release(engine: Engine) -> bool:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate to ``revision`` (stamping a first-release database as 0001 first)."""
+    """Migrate to ``revision`` (stamping a first-release database as 0001 first).
+
+    On SQLite, foreign keys are switched off while migrating: batch migrations rebuild a table
+    by copy-and-rename, which enforced foreign keys would refuse (Alembic's documented recipe).
+    """
+    first_release = _is_first_release(engine)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        with connection.begin():
+            config = _config(connection)
+            if first_release:
+                command.stamp(config, "0001")
+            command.upgrade(config, revision)
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def create_at_head(engine: Engine) -> None:
+    """A new database: create every table from the models and stamp it as the newest revision.
+
+    This is Alembic's recommended way to start a database (tests prove that migrating 0001 → head
+    gives the same schema).
+    """
+    from leaderboard.schema import Base
+
+    Base.metadata.create_all(engine)
     with engine.begin() as connection:
-        config = _config(connection)
-        if _is_first_release(engine):
-            command.stamp(config, "0001")
-        command.upgrade(config, revision)
+        command.stamp(_config(connection), "head")
 
 
 def ensure_current(engine: Engine) -> None:
     """Create an empty database at head; refuse a database whose schema is behind."""
     tables = set(inspect(engine).get_table_names())
     if not tables - {"alembic_version"}:
-        upgrade(engine)
+        create_at_head(engine)
         return
     current = current_revision(engine) or ("0001" if _is_first_release(engine) else None)
     head = head_revision()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -65,7 +65,7 @@ class Run(Base):
     manifest: Mapped[dict] = mapped_column(JSON)
     # "board": a run that can be the current result; "reproduction": a rerun graded against one
     kind: Mapped[str] = mapped_column(String(20), default="board", server_default="board")
-    reproduces_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+    reproduces_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", name="runs_reproduces_run_id_fkey"), nullable=True)
 
     model: Mapped[Model] = relationship(back_populates="runs")
     task: Mapped[Task] = relationship()
@@ -74,7 +74,11 @@ class Run(Base):
 
 class Score(Base):
     __tablename__ = "scores"
-    __table_args__ = (UniqueConstraint("run_id", "metric", "variant"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "metric", "variant", name="scores_run_id_metric_variant_key"),
+        # covers the board's hot read (main score of each current run) without touching the table
+        Index("ix_scores_run_variant_metric_value", "run_id", "variant", "metric", "value"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
@@ -93,7 +97,7 @@ class CurrentResult(Base):
     __tablename__ = "current_results"
 
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True)
-    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True, index=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
 
     run: Mapped[Run] = relationship()
@@ -103,7 +107,7 @@ class Grade(Base):
     """The grade of one metric of a reproduction, against the reported number or the board's run."""
 
     __tablename__ = "grades"
-    __table_args__ = (UniqueConstraint("run_id", "metric", "against"),)
+    __table_args__ = (UniqueConstraint("run_id", "metric", "against", name="grades_run_id_metric_against_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)  # the reproduction
@@ -120,7 +124,9 @@ class ReportedScore(Base):
     """A published number for a (model, task, metric), with its source."""
 
     __tablename__ = "reported_scores"
-    __table_args__ = (UniqueConstraint("model_id", "task_id", "metric", "source"),)
+    __table_args__ = (
+        UniqueConstraint("model_id", "task_id", "metric", "source", name="reported_scores_model_id_task_id_metric_source_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), index=True)

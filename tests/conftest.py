@@ -83,20 +83,25 @@ def tiny_task(tiny_beir, tmp_path, monkeypatch):
     return task
 
 
+def reset_database(url: str) -> None:
+    """Drop every table (ours and Alembic's) so the next engine starts from an empty database."""
+    from sqlalchemy import MetaData, create_engine
+
+    engine = create_engine(url)
+    meta = MetaData()
+    meta.reflect(engine)
+    meta.drop_all(engine)
+    engine.dispose()
+
+
 @pytest.fixture
 def postgres_url():
-    """A PostgreSQL URL (CI starts a throwaway cluster); the schema is dropped before and after."""
+    """A PostgreSQL URL (CI starts a throwaway cluster), emptied before and after the test."""
     url = os.environ.get("LEADERBOARD_TEST_PG_URL")
     if not url:
         if os.environ.get("CI"):
             pytest.fail("CI must run the PostgreSQL tests: LEADERBOARD_TEST_PG_URL is not set")
         pytest.skip("no PostgreSQL (set LEADERBOARD_TEST_PG_URL)")
-    from leaderboard.db import make_engine
-    from leaderboard.schema import Base
-
-    engine = make_engine(url)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+    reset_database(url)
     yield url
-    Base.metadata.drop_all(engine)
-    engine.dispose()
+    reset_database(url)

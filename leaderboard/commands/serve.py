@@ -72,8 +72,16 @@ def db() -> None:
 @db.command("upgrade")
 @one_line_errors
 def db_upgrade() -> None:
-    """Create the schema in LEADERBOARD_DB if it is not there yet."""
-    from leaderboard.db import db_url, make_engine
+    """Create the schema in LEADERBOARD_DB, or migrate it to the newest revision."""
+    from sqlalchemy import inspect
 
-    make_engine()
-    click.echo(f"schema ready in {db_url()}")
+    from leaderboard.db import db_url, make_engine
+    from leaderboard.migrate import create_at_head, current_revision, head_revision, upgrade
+
+    engine = make_engine(create=False)
+    before = current_revision(engine)
+    if not set(inspect(engine).get_table_names()) - {"alembic_version"}:
+        create_at_head(engine)
+    else:
+        upgrade(engine)
+    click.echo(f"{db_url()}: schema at revision {head_revision()} (was {before or 'empty or first release'})")

@@ -1,31 +1,17 @@
 """The same storage path on PostgreSQL (CI starts a throwaway cluster and sets LEADERBOARD_TEST_PG_URL)."""
 
 import json
-import os
 
 import pytest
 from click.testing import CliRunner
 
 from leaderboard.cli import main
-from leaderboard.db import make_engine
-from leaderboard.schema import Base
-
-PG_URL = os.environ.get("LEADERBOARD_TEST_PG_URL")
 
 
 @pytest.fixture
-def postgres(monkeypatch):
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL tests: LEADERBOARD_TEST_PG_URL is not set")
-        pytest.skip("no PostgreSQL (set LEADERBOARD_TEST_PG_URL)")
-    engine = make_engine(PG_URL)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    monkeypatch.setenv("LEADERBOARD_DB", PG_URL)
-    yield engine
-    Base.metadata.drop_all(engine)
-    engine.dispose()
+def postgres(postgres_url, monkeypatch):
+    monkeypatch.setenv("LEADERBOARD_DB", postgres_url)
+    return postgres_url
 
 
 def test_runs_history_and_export_on_postgres(postgres, tiny_task):

@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from leaderboard.db import make_engine
-from leaderboard.schema import Base
 from tests.browser.seeding import BEIR_TASKS, seed
 from web import create_app
 
 PERF_SCRIPT = Path(__file__).resolve().parents[2] / "perf" / "web_latency.py"
-PG_URL = os.environ.get("LEADERBOARD_TEST_PG_URL")
 
 
 def perf_module():
@@ -54,23 +52,17 @@ def test_the_seeder_refuses_a_database_with_data():
 
 
 @pytest.fixture
-def postgres(monkeypatch):
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL tests: LEADERBOARD_TEST_PG_URL is not set")
-        pytest.skip("no PostgreSQL (set LEADERBOARD_TEST_PG_URL)")
-    engine = make_engine(PG_URL)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    monkeypatch.setenv("LEADERBOARD_DB", PG_URL)
+def postgres(postgres_url, monkeypatch):
+    monkeypatch.setenv("LEADERBOARD_DB", postgres_url)
+    engine = make_engine(postgres_url)
     yield engine
-    Base.metadata.drop_all(engine)
     engine.dispose()
 
 
 def test_every_page_on_postgres(postgres):
-    seeded = seed(PG_URL)
-    client = create_app(PG_URL).test_client()
+    url = str(postgres.url.render_as_string(hide_password=False))
+    seeded = seed(url)
+    client = create_app(url).test_client()
     paths = ["/", "/benchmarks/beir", "/benchmarks/beir?zero_shot=1&sort=beir/fiqa", "/tasks/beir/scifact", "/models/", "/compare"]
     paths += ["/models/all-MiniLM-L6-v2", f"/runs/{seeded.old_run_id}", "/api/v1/benchmarks/beir", "/api/v1/scores?benchmark=beir"]
     paths += ["/api/v1/runs?model=bm25s-flat", "/plots/params.png?benchmark=beir", "/plots/dims.png?benchmark=beir"]

@@ -1,0 +1,100 @@
+"""Alembic owns the schema: 0001 (first release) → head keeps data and equals the models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from benchmarks.errors import UserError
+from leaderboard.cli import main
+from leaderboard.db import make_engine
+from leaderboard.migrate import current_revision, head_revision, upgrade
+from leaderboard.schema import Base
+
+
+def schema_differences(engine) -> list:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+
+def seed_first_release(engine) -> None:
+    """Rows as the first release wrote them (before score variants, run kinds, …)."""
+    with engine.begin() as c:
+        c.execute(text(
+            "INSERT INTO models (id, name, backend, families, config, config_sha256, parameters, license, open_weights,"
+            " is_reference, updated_at)"
+            " VALUES (1, 'bm25-flat', 'bm25', :fam, :cfg, 'abc', NULL, 'Apache-2.0', true, true, '2026-11-20 10:00:00+00:00')"
+        ), {"fam": json.dumps(["sparse"]), "cfg": json.dumps({"name": "bm25-flat"})})  # fmt: skip
+        c.execute(text(
+            "INSERT INTO tasks (id, benchmark, dataset, split, main_score, metric_spec, license, source_url)"
+            " VALUES ('beir/scifact', 'beir', 'scifact', 'test', 'ndcg_at_10', '{}', '', '')"
+        ))  # fmt: skip
+        c.execute(text(
+            "INSERT INTO runs (id, model_id, task_id, status, started_at, finished_at, config_sha256, metric_spec, manifest)"
+            " VALUES (1, 1, 'beir/scifact', 'done', '2026-11-20 10:00:00+00:00', '2026-11-20 10:01:00+00:00', 'abc', '{}', '{}')"
+        ))  # fmt: skip
+        c.execute(text("INSERT INTO scores (id, run_id, metric, value, per_query) VALUES (1, 1, 'ndcg_at_10', 0.6789, '{}')"))
+        c.execute(text("INSERT INTO current_results (model_id, task_id, run_id) VALUES (1, 'beir/scifact', 1)"))
+
+
+def check_upgrade_keeps_data(url: str) -> None:
+    engine = create_engine(url)
+    upgrade(engine, "0001")
+    seed_first_release(engine)
+    with pytest.raises(UserError, match="run 'leaderboard db upgrade'"):
+        make_engine(url)  # nothing runs on an unmigrated schema
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"LEADERBOARD_DB": url}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"schema at revision {head_revision()} (was 0001)" in result.output
+    assert current_revision(engine) == head_revision()
+    assert schema_differences(engine) == []
+    with engine.connect() as c:
+        assert c.execute(text("SELECT value, variant FROM scores")).one() == (0.6789, "")
+        assert c.execute(text("SELECT kind FROM runs")).scalar_one() == "board"
+        assert c.execute(text("SELECT published FROM models")).scalar_one() in (True, 1)
+    exported = json.loads(CliRunner().invoke(main, ["export"], env={"LEADERBOARD_DB": url}).output)
+    assert exported[0]["value"] == 0.6789 and exported[0]["current"] is True
+    engine.dispose()
+
+
+def test_upgrade_from_the_previous_schema_on_sqlite(tmp_path):
+    check_upgrade_keeps_data(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+def test_upgrade_from_the_previous_schema_on_postgresql(postgres_url):
+    check_upgrade_keeps_data(postgres_url)
+
+
+def test_empty_postgresql_gets_the_newest_schema(postgres_url):
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"LEADERBOARD_DB": postgres_url}, catch_exceptions=False)
+    assert result.exit_code == 0
+    engine = create_engine(postgres_url)
+    assert current_revision(engine) == head_revision()
+    assert schema_differences(engine) == []
+
+
+def test_migrations_and_create_all_agree(tmp_path):
+    migrated = create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    upgrade(migrated)
+    assert schema_differences(migrated) == []
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert current_revision(fresh) == head_revision()
+
+
+def test_a_first_release_database_without_alembic_is_recognised(tmp_path):
+    url = f"sqlite:///{tmp_path / 'legacy.db'}"
+    engine = create_engine(url)
+    upgrade(engine, "0001")
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE alembic_version"))  # as created by the first release's create_all
+    seed_first_release(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM scores")).scalar_one() == 1
