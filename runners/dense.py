@@ -1,18 +1,27 @@
-"""Dense text encoder on plain ``transformers``: tokenise, run the encoder, pool, normalise.
+"""Dense text encoder on plain ``transformers``: tokenise, run the encoder, pool, project, normalise.
 
 Settings left out of the model config come from the model folder's sentence-transformers files
-(``modules.json``, ``1_Pooling/config.json``, ``sentence_bert_config.json``), so a model behaves
-exactly as ``SentenceTransformer(folder)`` would: same pooling, same normalisation, same max
-length, same whitespace stripping.  We do not depend on sentence-transformers at run time
-because we need control of batching (length-sorted), dtype and device, and the resolved settings
-for the manifest.
+(``modules.json``, ``1_Pooling/config.json``, ``sentence_bert_config.json``, ``*_Dense/``), so a
+model behaves exactly as ``SentenceTransformer(folder)`` would: same pooling, same dense
+projection, same normalisation, same max length, same whitespace stripping.  We do not depend on
+sentence-transformers at run time because we need control of batching (length-sorted), dtype and
+device, and the resolved settings for the manifest.
+
+A sentence-transformers module we do not implement is refused with a one-line error rather
+than skipped: skipping one would silently give different embeddings from the model's own.
+
+A plain Hugging Face encoder folder (``config.json``, weights, tokenizer; no
+sentence-transformers files) works too, with these defaults: mean pooling over non-padding
+tokens, no normalisation (cosine similarity normalises anyway), and max length = the smaller of
+the tokenizer's ``model_max_length`` and the model's ``max_position_embeddings`` (as
+sentence-transformers does), or 512 when neither is known.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +31,22 @@ from submissions.schema import ModelConfig
 
 log = logging.getLogger(__name__)
 
+FALLBACK_MAX_LENGTH = 512
+# sentence-transformers pooling modes we implement -> our pooling names
+ST_POOLING = {"cls": "cls", "mean": "mean", "lasttoken": "last"}
+_LEGACY_ST_POOLING = {
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_max_tokens": "max",
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+    "pooling_mode_weightedmean_tokens": "weightedmean",
+    "pooling_mode_lasttoken": "lasttoken",
+}
+# sentence-transformers modules we implement (by class name); anything else is refused
+ST_MODULES = {"Transformer", "Pooling", "Dense", "Normalize", "Dropout"}
+# activation functions of sentence-transformers Dense layers, by class name (looked up in torch.nn; never imported by path)
+DENSE_ACTIVATIONS = {"Tanh", "Identity", "ReLU", "GELU", "Sigmoid", "SiLU"}
+
 
 @dataclass(frozen=True)
 class DenseSettings:
@@ -29,7 +54,8 @@ class DenseSettings:
     normalize: bool
     max_length: int
     lowercase: bool
-    origin: dict[str, str]  # setting -> "config" | "sentence-transformers files" | "default"
+    origin: dict[str, str]  # setting -> "config" | "sentence-transformers files" | "model files" | "default"
+    dense_layers: tuple[str, ...] = field(default=())  # sentence-transformers Dense module folders, applied after pooling
 
 
 def _read_json(path: Path) -> dict | list | None:
@@ -41,37 +67,126 @@ def _read_json(path: Path) -> dict | list | None:
         raise UserError(f"{path}: unreadable sentence-transformers file ({err}); re-download the model") from err
 
 
-def resolve_settings(config: ModelConfig, folder: Path) -> DenseSettings:
-    """Config values first, then the sentence-transformers files, then BERT-ish defaults."""
+def _st_pooling_mode(pooling_cfg: dict, where: Path, config: ModelConfig) -> str:
+    """The pooling named by a ``1_Pooling/config.json`` (old boolean keys or the newer ``pooling_mode``)."""
+    mode = pooling_cfg.get("pooling_mode")
+    if mode is None:
+        active = [name for key, name in _LEGACY_ST_POOLING.items() if pooling_cfg.get(key)]
+        mode = active if len(active) > 1 else (active[0] if active else "mean")
+    if isinstance(mode, list | tuple):
+        mode = mode[0] if len(mode) == 1 else "+".join(mode)
+    if mode not in ST_POOLING:
+        raise UserError(
+            f"{where}: pooling mode {mode!r} is not supported by the dense backend (supported: cls, mean, lasttoken); "
+            "set 'pooling:' in the model config to override it"
+        )
+    if pooling_cfg.get("include_prompt") is False and (config.query_prompt or config.document_prompt):
+        raise UserError(
+            f"{where}: include_prompt: false (prompt tokens excluded from pooling) is not supported with prompts; "
+            "remove query_prompt/document_prompt or use a model that pools over the prompt"
+        )
+    return ST_POOLING[mode]
+
+
+def resolve_settings(config: ModelConfig, folder: Path, model_limit: int | None = None) -> DenseSettings:
+    """Config values first, then the sentence-transformers files, then the model's own limits, then defaults.
+
+    ``model_limit`` is the longest input the tokenizer and model accept (see :func:`model_max_length`).
+    """
     modules = _read_json(folder / "modules.json") or []
-    module_types = {m.get("type", "").rsplit(".", 1)[-1]: m.get("path", "") for m in modules if isinstance(m, dict)}
+    if not isinstance(modules, list):
+        raise UserError(f"{folder / 'modules.json'}: expected a list of modules; re-download the model")
+    steps: list[tuple[str, str]] = []  # (module type, path) in order
+    for module in modules:
+        if not isinstance(module, dict):
+            continue
+        kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+        if kind not in ST_MODULES:
+            raise UserError(
+                f"{folder / 'modules.json'}: module {module.get('type')!r} is not supported by the dense backend "
+                f"(supported: {', '.join(sorted(ST_MODULES))}); its embeddings would differ from the model's own"
+            )
+        steps.append((kind, str(module.get("path", ""))))
+    kinds = [kind for kind, _ in steps]
+    if "Normalize" in kinds and "Dense" in kinds[kinds.index("Normalize") :]:
+        raise UserError(f"{folder / 'modules.json'}: a Dense module after Normalize is not supported by the dense backend")
     st_pooling = None
-    if "Pooling" in module_types:
-        pooling_cfg = _read_json(folder / module_types["Pooling"] / "config.json") or {}
-        for key, name in (("pooling_mode_cls_token", "cls"), ("pooling_mode_mean_tokens", "mean"), ("pooling_mode_lasttoken", "last")):
-            if pooling_cfg.get(key):
-                st_pooling = name
-                break
+    for kind, path in steps:
+        if kind == "Pooling" and config.pooling is None:  # a configured pooling replaces the files' one
+            where = folder / path / "config.json"
+            st_pooling = _st_pooling_mode(_read_json(where) or {}, where, config)
     st_config = _read_json(folder / "sentence_bert_config.json") or {}
     origin: dict[str, str] = {}
 
-    def pick(name: str, configured, from_files, default):
+    def pick(name: str, configured, from_files, default, files_label: str = "sentence-transformers files"):
         if configured is not None:
             origin[name] = "config"
             return configured
         if from_files is not None:
-            origin[name] = "sentence-transformers files"
+            origin[name] = files_label
             return from_files
         origin[name] = "default"
         return default
 
+    st_max = st_config.get("max_seq_length")
+    if st_max is not None:
+        max_length = pick("max_length", config.max_length, st_max, FALLBACK_MAX_LENGTH)
+    else:  # sentence-transformers >= 5 keeps it as the tokenizer's model_max_length
+        max_length = pick("max_length", config.max_length, model_limit, FALLBACK_MAX_LENGTH, "model files")
     return DenseSettings(
         pooling=pick("pooling", config.pooling, st_pooling, "mean"),
-        normalize=pick("normalize", config.normalize, True if "Normalize" in module_types else (False if modules else None), False),
-        max_length=pick("max_length", config.max_length, st_config.get("max_seq_length"), 512),
+        normalize=pick("normalize", config.normalize, True if "Normalize" in kinds else (False if modules else None), False),
+        max_length=max_length,
         lowercase=bool(st_config.get("do_lower_case", False)),
         origin=origin,
+        dense_layers=tuple(path for kind, path in steps if kind == "Dense"),
     )
+
+
+def model_max_length(tokenizer, model_config) -> int | None:
+    """The smaller of the tokenizer's ``model_max_length`` and the model's ``max_position_embeddings`` (as sentence-transformers)."""
+    limits = []
+    tokenizer_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tokenizer_max, int) and 0 < tokenizer_max < 1_000_000:  # "no limit" is a huge sentinel
+        limits.append(tokenizer_max)
+    positions = getattr(model_config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        limits.append(positions)
+    return min(limits) if limits else None
+
+
+class StDense:
+    """A sentence-transformers ``Dense`` module: ``activation(linear(x))``, loaded from its folder's weights."""
+
+    def __init__(self, folder: Path, device: str) -> None:
+        import torch
+
+        cfg = _read_json(folder / "config.json") or {}
+        activation = str(cfg.get("activation_function", "torch.nn.modules.activation.Tanh")).rsplit(".", 1)[-1]
+        if activation not in DENSE_ACTIVATIONS:
+            raise UserError(
+                f"{folder / 'config.json'}: activation {activation!r} is not supported (supported: {sorted(DENSE_ACTIVATIONS)})"
+            )
+        try:
+            if (folder / "model.safetensors").is_file():
+                from safetensors.torch import load_file
+
+                state = load_file(str(folder / "model.safetensors"))
+            else:
+                state = torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
+            weight = state["linear.weight"].float()
+            bias = state.get("linear.bias")
+        except (OSError, KeyError, RuntimeError) as err:
+            raise UserError(f"{folder}: cannot load the Dense layer weights ({type(err).__name__}: {err}); re-download the model") from err
+        self.weight = weight.to(device)
+        self.bias = bias.float().to(device) if bias is not None else None
+        self.activation = getattr(torch.nn, activation)()
+        self.out_features = int(weight.shape[0])
+
+    def __call__(self, x):
+        import torch
+
+        return self.activation(torch.nn.functional.linear(x.float(), self.weight, self.bias))
 
 
 class DenseEncoder:
@@ -83,10 +198,9 @@ class DenseEncoder:
 
         self.config = config
         self.device = device
-        self.settings = resolve_settings(config, folder)
         dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[config.dtype]
-        if dtype != torch.float32 and device == "cpu":
-            log.warning("dtype %s asked for on CPU; using float32", config.dtype)
+        if dtype != torch.float32 and not str(device).startswith("cuda"):
+            log.warning("dtype %s asked for on %s; using float32 (half precision is for CUDA)", config.dtype, device)
             dtype = torch.float32
         self.dtype = dtype
         try:
@@ -95,7 +209,11 @@ class DenseEncoder:
         except Exception as err:  # any failure here means "this model won't load": say so in one line
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise UserError(f"model {config.name}: cannot load weights from {folder} ({first_line})") from err
+        if self.tokenizer.pad_token is None and self.tokenizer.eos_token is not None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token  # decoder-only embedders ship without a pad token
         self.model.eval()
+        self.settings = resolve_settings(config, folder, model_max_length(self.tokenizer, self.model.config))
+        self.dense_layers = [StDense(folder / path, device) for path in self.settings.dense_layers]
 
     def encode(self, texts: list[str], prompt: str = "", desc: str = "encoding") -> np.ndarray:
         """Embeddings in the order of ``texts``; batches sorted by length to waste no padding."""
@@ -118,10 +236,20 @@ class DenseEncoder:
                     max_length=self.settings.max_length,
                     return_tensors="pt",
                 ).to(self.device)
-                hidden = self.model(**batch).last_hidden_state
-                pooled = pool(hidden, batch["attention_mask"], self.settings.pooling)
+                output = self.model(**batch)
+                if self.settings.pooling == "pooler":
+                    pooled = getattr(output, "pooler_output", None)
+                    if pooled is None:
+                        raise UserError(
+                            f"model {self.config.name}: pooling 'pooler' needs a model with a pooler layer; use cls, mean or last"
+                        )
+                else:
+                    # pooled in float32 even when the model ran in fp16/bf16: a 512-token mean in half precision loses digits
+                    pooled = pool(output.last_hidden_state.float(), batch["attention_mask"], self.settings.pooling)
+                for layer in self.dense_layers:
+                    pooled = layer(pooled)
                 if self.settings.normalize:
-                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                    pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
                 values = pooled.float().cpu().numpy()
                 if out is None:
                     out = np.empty((len(prepared), values.shape[1]), dtype=np.float32)
@@ -131,13 +259,15 @@ class DenseEncoder:
 
 
 def pool(hidden, mask, mode: str):
-    """Mean over unmasked tokens, the first token (cls), or the last unmasked token."""
+    """Mean over unmasked tokens, the first token (cls), or the last unmasked token (right or left padding)."""
     import torch
 
     if mode == "cls":
         return hidden[:, 0]
     if mode == "last":
-        lengths = mask.sum(dim=1) - 1
-        return hidden[torch.arange(hidden.size(0), device=hidden.device), lengths]
+        # position of the last 1 in each mask row: works for right padding and for left padding (decoder models)
+        positions = torch.arange(mask.size(1), device=mask.device).expand_as(mask)
+        last = (positions * mask.to(positions.dtype)).argmax(dim=1)
+        return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)

@@ -1,4 +1,11 @@
-"""Dense retrieval: encode corpus and queries, exact top-k by cosine or dot product."""
+"""Dense retrieval: encode corpus and queries, exact top-k by cosine or dot product.
+
+Matryoshka (``dims: [64, 128, …]`` in the config): the corpus and the queries are encoded once;
+each size is then searched on the first ``d`` coordinates of those same embeddings,
+re-normalised when the similarity is cosine (a truncated unit vector is no longer one).  A size
+equal to the full dimension is the full run itself, not a re-normalised copy of it, so its
+scores are the full run's to the last digit.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from benchmarks.errors import UserError
 from runners.device import best_device
 from runners.exact_search import exact_top_k
 from runners.retrievers import Corpus, flat_text
@@ -26,9 +34,11 @@ class DenseRetriever:
         self.device = best_device()
         start = time.perf_counter()
         self.weights = resolve_weights(config.weights, config.name)
-        self.encoder = DenseEncoder(config, self.weights.folder, self.device)
+        self.encoder = _cached(DenseEncoder(config, self.weights.folder, self.device), self.weights.sha256, self.device)
         self.phase_times["load_model"] = time.perf_counter() - start
         self.counters: dict[str, float] = {}
+        # Matryoshka: "dim=64" -> run, filled by retrieve() when the config has dims
+        self.variant_runs: dict[str, dict[str, dict[str, float]]] = {}
 
     def retrieve(self, corpus: Corpus, queries: Mapping[str, str], k: int, corpus_sha256: str) -> dict[str, dict[str, float]]:
         doc_ids = list(corpus)
@@ -39,16 +49,42 @@ class DenseRetriever:
         start = time.perf_counter()
         query_emb = self.encoder.encode([queries[q] for q in query_ids], self.config.query_prompt, "encoding queries")
         self.phase_times["encode_queries"] = time.perf_counter() - start
+        full_dim = int(doc_emb.shape[1])
+        dims = sorted(set(self.config.dims or []))
+        too_big = [d for d in dims if d > full_dim]
+        if too_big:
+            raise UserError(f"model {self.config.name}: dims {too_big} exceed the embedding size {full_dim}; use sizes up to {full_dim}")
         if self.config.similarity == "cosine" and not self.encoder.settings.normalize:
             doc_emb = _unit(doc_emb)
             query_emb = _unit(query_emb)
         start = time.perf_counter()
-        scores, index = exact_top_k(query_emb, doc_emb, k, device=self.device)
+        run = self._search(query_ids, query_emb, doc_ids, doc_emb, k)
         self.phase_times["search"] = time.perf_counter() - start
+        self.variant_runs = {}
+        for dim in dims:
+            start = time.perf_counter()
+            if dim == full_dim:
+                self.variant_runs[f"dim={dim}"] = run
+            else:
+                docs_d, queries_d = doc_emb[:, :dim], query_emb[:, :dim]
+                if self.config.similarity == "cosine":
+                    docs_d, queries_d = _unit(docs_d), _unit(queries_d)
+                self.variant_runs[f"dim={dim}"] = self._search(
+                    query_ids, np.ascontiguousarray(queries_d), doc_ids, np.ascontiguousarray(docs_d), k
+                )
+            self.phase_times[f"search_dim={dim}"] = time.perf_counter() - start
         self.counters = {
             "corpus_docs_per_s": len(doc_ids) / max(self.phase_times["encode_corpus"], 1e-9),
-            "embedding_dim": int(doc_emb.shape[1]),
+            "embedding_dim": full_dim,
         }
+        if dims:
+            self.counters["matryoshka_dims"] = dims
+            self.counters["encoding_passes"] = 1
+        self.counters.update(getattr(self.encoder, "stats", {}))
+        return run
+
+    def _search(self, query_ids, query_emb, doc_ids, doc_emb, k) -> dict[str, dict[str, float]]:
+        scores, index = exact_top_k(query_emb, doc_emb, k, device=self.device)
         return {qid: {doc_ids[j]: float(s) for j, s in zip(index[row], scores[row], strict=True)} for row, qid in enumerate(query_ids)}
 
     def describe(self) -> dict:
@@ -61,6 +97,7 @@ class DenseRetriever:
             "pooling": settings.pooling,
             "normalize": settings.normalize,
             "max_length": settings.max_length,
+            "dense_layers": list(settings.dense_layers),
             "settings_origin": settings.origin,
             "similarity": self.config.similarity,
             "query_prompt": self.config.query_prompt,
@@ -73,6 +110,29 @@ class DenseRetriever:
         }
 
 
+def _cached(encoder, weights_sha256: dict[str, str], device: str):
+    """The encoder behind the content-addressed embedding cache (``<cache dir>/embeddings``).
+
+    The key holds everything that changes an embedding: weight hashes, the resolved settings,
+    dtype and device type; the prompt is added per call by :class:`CachedEncoder`.
+    """
+    from benchmarks.settings import cache_dir
+    from runners.embedding_cache import CachedEncoder
+
+    settings = encoder.settings
+    identity = {
+        "weights_sha256": weights_sha256,
+        "pooling": settings.pooling,
+        "normalize": settings.normalize,
+        "max_length": settings.max_length,
+        "lowercase": settings.lowercase,
+        "dense_layers": list(settings.dense_layers),
+        "dtype": str(encoder.dtype),
+        "device": str(device).split(":")[0],
+    }
+    return CachedEncoder(encoder, cache_dir() / "embeddings", identity)
+
+
 def _unit(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.clip(norms, 1e-12, None)
+    return (matrix / np.clip(norms, 1e-12, None)).astype(np.float32, copy=False)

@@ -35,6 +35,11 @@ def run_beir(session: ModelSession, task: Task) -> RunOutcome:
 
     t0 = time.perf_counter()
     scores = evaluate_retrieval(data.qrels, run, task.metrics, depth=depth, remove_identical_ids=remove)
+    # Matryoshka sizes (dense ``dims:``): more runs from the same embeddings, scored the same way
+    variant_scores = {
+        variant: evaluate_retrieval(data.qrels, variant_run, task.metrics, depth=depth, remove_identical_ids=remove)
+        for variant, variant_run in getattr(retriever, "variant_runs", {}).items()
+    }
     phases["evaluate"] = time.perf_counter() - t0
     finished = datetime.now(UTC)
     manifest = build_manifest(
@@ -48,4 +53,4 @@ def run_beir(session: ModelSession, task: Task) -> RunOutcome:
         counts={"docs": len(data.corpus), "queries": len(data.queries)},
         extra={"search": {"hits_retrieved": k, "depth_evaluated": depth, "remove_identical_ids": remove}},
     )
-    return RunOutcome(session.config.name, task.id, scores, manifest, started, finished, task.metric_spec)
+    return RunOutcome(session.config.name, task.id, scores, manifest, started, finished, task.metric_spec, variant_scores)

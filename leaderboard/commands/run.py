@@ -59,6 +59,8 @@ def execute_and_store(
             + " ".join(f"{m}={r.value:.4f}" for m, r in outcome.scores.items() if m != task.main_score)
             + f"  (run {run_id}, {outcome.manifest['total_s']:.1f}s)"
         )
+        for variant, variant_scores in outcome.variant_scores.items():  # e.g. Matryoshka sizes "dim=64"
+            click.echo(f"  {variant} {task.main_score}={variant_scores[task.main_score].value:.4f}")
     return run_ids
 
 

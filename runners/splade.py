@@ -1,0 +1,235 @@
+"""SPLADE: learned sparse retrieval with a masked-language-model head.
+
+A text's weight for vocabulary term *j* is ``max over tokens i of log(1 + relu(logit[i, j]))``,
+over the tokens the attention mask keeps (SPLADE-max; Formal et al. 2021, and
+sentence-transformers' ``SpladePooling(max, log1p_relu)``).  Because log1p and relu are
+monotonic, we take the masked max of the raw logits first and apply ``log1p(relu(·))`` to that
+one vector per text: the same numbers, one pass over the ``tokens × vocabulary`` logits instead
+of three.
+
+Memory: the MLM head's logits are ``tokens × vocabulary`` floats (30,522 per token for BERT), so
+batches are bounded by a token budget as well as by ``batch_size``; texts are sorted by length
+so that little of that budget is padding.
+
+Search is exact: the query × document scores are a sparse matrix product (scipy CSR), chunked
+over queries, and each query keeps its top ``k`` documents (with every document tied with the
+``k``-th, so that the cut is made by the evaluator's documented tie order, not by chance).
+Only documents sharing at least one term with the query are hits, as with an inverted index.
+We hand-write this rather than use Pyserini's impact index because that needs Java and
+quantises the weights to integers; our scores are the model's float dot products.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+import numpy as np
+
+from benchmarks.errors import UserError
+from runners.device import best_device
+from runners.retrievers import Corpus, flat_text
+from runners.weights import resolve_weights
+from submissions.schema import ModelConfig
+
+log = logging.getLogger(__name__)
+
+LOGITS_BUDGET_BYTES = 512 * 1024 * 1024  # largest tokens × vocabulary float32 logits tensor per batch
+SCORES_BUDGET = 50_000_000  # largest queries × documents block of scores per search chunk
+FALLBACK_MAX_LENGTH = 512
+
+
+class SpladeRetriever:
+    # Pyserini's --remove-query (2CR's SPLADE runs) removes the query's own id from the 1,000 it retrieved
+    extra_hit_for_identical_ids = False
+
+    def __init__(self, config: ModelConfig) -> None:
+        import torch
+        from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+        from runners.dense import model_max_length
+
+        assert config.weights is not None
+        self.config = config
+        self.phase_times: dict[str, float] = {}
+        self.counters: dict[str, float] = {}
+        self.device = best_device()
+        start = time.perf_counter()
+        self.weights = resolve_weights(config.weights, config.name)
+        dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[config.dtype]
+        if dtype != torch.float32 and not str(self.device).startswith("cuda"):
+            log.warning("dtype %s asked for on %s; using float32 (half precision is for CUDA)", config.dtype, self.device)
+            dtype = torch.float32
+        self.dtype = dtype
+        folder = self.weights.folder
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+            self.model = AutoModelForMaskedLM.from_pretrained(str(folder), dtype=dtype, trust_remote_code=config.trust_remote_code)
+        except Exception as err:  # any failure here means "this model won't load": say so in one line
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise UserError(f"model {config.name}: cannot load a masked-language model from {folder} ({first_line})") from err
+        self.model.to(self.device).eval()
+        self.vocab_size = int(self.model.config.vocab_size)
+        st_max = check_sparse_encoder_files(folder)
+        limit = st_max or model_max_length(self.tokenizer, self.model.config)
+        self.max_length = config.max_length or limit or FALLBACK_MAX_LENGTH
+        self.max_length_origin = "config" if config.max_length else ("model files" if limit else "default")
+        self.token_budget = max(self.max_length, LOGITS_BUDGET_BYTES // (4 * self.vocab_size))
+        self.phase_times["load_model"] = time.perf_counter() - start
+
+    # ------------------------------------------------------------------ encoding
+    def _batches(self, texts: list[str]) -> list[np.ndarray]:
+        """Index batches, longest texts first, each within ``batch_size`` texts and the token budget."""
+        lengths = np.array(
+            [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]], dtype=np.int64
+        )
+        order = np.argsort(-lengths, kind="stable")
+        batches: list[np.ndarray] = []
+        start = 0
+        while start < len(order):
+            longest = max(int(lengths[order[start]]), 1)  # sorted: the first is the longest of its batch
+            size = max(1, min(self.config.batch_size, self.token_budget // longest))
+            batches.append(order[start : start + size])
+            start += size
+        return batches
+
+    def encode(self, texts: list[str], prompt: str = "", desc: str = "encoding"):
+        """One sparse row (``vocab_size`` columns, float32) per text, in the order of ``texts``."""
+        import scipy.sparse as sp
+        import torch
+        from tqdm.auto import tqdm
+
+        prepared = [(prompt + text).strip() for text in texts]
+        if not prepared:
+            return sp.csr_matrix((0, self.vocab_size), dtype=np.float32)
+        batches = self._batches(prepared)
+        parts = []
+        right_padded = getattr(self.tokenizer, "padding_side", "right") == "right"
+        with torch.inference_mode(), tqdm(total=len(prepared), desc=desc, unit="text", leave=False) as bar:
+            for index in batches:
+                batch = self.tokenizer(
+                    [prepared[i] for i in index], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+                ).to(self.device)
+                logits = self.model(**batch).logits  # (texts, tokens, vocabulary)
+                peak = masked_max(logits, batch["attention_mask"], right_padded)
+                weights = torch.log1p(torch.relu(peak.float()))
+                parts.append(sp.csr_matrix(weights.cpu().numpy()))
+                bar.update(len(index))
+        stacked = sp.vstack(parts, format="csr", dtype=np.float32)
+        order = np.concatenate(batches)
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        return stacked[inverse]
+
+    # ------------------------------------------------------------------ search
+    def retrieve(self, corpus: Corpus, queries: Mapping[str, str], k: int, corpus_sha256: str) -> dict[str, dict[str, float]]:
+        doc_ids = list(corpus)
+        query_ids = list(queries)
+        start = time.perf_counter()
+        docs = self.encode([flat_text(corpus[d]) for d in doc_ids], self.config.document_prompt, "encoding corpus (splade)")
+        self.phase_times["encode_corpus"] = time.perf_counter() - start
+        start = time.perf_counter()
+        query_matrix = self.encode([queries[q] for q in query_ids], self.config.query_prompt, "encoding queries (splade)")
+        self.phase_times["encode_queries"] = time.perf_counter() - start
+        start = time.perf_counter()
+        hits = sparse_top_k(query_matrix, docs, k)
+        self.phase_times["search"] = time.perf_counter() - start
+        doc_nnz = np.diff(docs.indptr)
+        query_nnz = np.diff(query_matrix.indptr)
+        self.counters = {
+            "vocabulary": self.vocab_size,
+            "doc_nonzeros_mean": round(float(doc_nnz.mean()), 2) if len(doc_nnz) else 0.0,
+            "doc_nonzeros_max": int(doc_nnz.max()) if len(doc_nnz) else 0,
+            "query_nonzeros_mean": round(float(query_nnz.mean()), 2) if len(query_nnz) else 0.0,
+            "query_nonzeros_max": int(query_nnz.max()) if len(query_nnz) else 0,
+            "corpus_docs_per_s": round(len(doc_ids) / max(self.phase_times["encode_corpus"], 1e-9), 1),
+        }
+        return {
+            qid: {doc_ids[j]: score for j, score in zip(index, scores, strict=True)}
+            for qid, (index, scores) in zip(query_ids, hits, strict=True)
+        }
+
+    def describe(self) -> dict:
+        return {
+            "backend": "splade",
+            "weights_origin": self.weights.origin,
+            "weights_folder": str(self.weights.folder),
+            "weights_sha256": self.weights.sha256,
+            "activation": "log1p(relu(MLM logits)), max over attention-masked tokens",
+            "max_length": self.max_length,
+            "settings_origin": {"max_length": self.max_length_origin},
+            "query_prompt": self.config.query_prompt,
+            "document_prompt": self.config.document_prompt,
+            "dtype": self.config.dtype,
+            "batch_size": self.config.batch_size,
+            "token_budget": self.token_budget,
+            "device": self.device,
+            "search": "exact: sparse matrix product (scipy CSR), hits = documents sharing a term with the query",
+            **self.counters,
+        }
+
+
+def check_sparse_encoder_files(folder) -> int | None:
+    """Refuse a sentence-transformers SparseEncoder folder whose pooling is not SPLADE-max; return its max_seq_length.
+
+    A plain masked-LM folder has no such files and passes.
+    """
+    import json
+
+    def read(path):
+        try:
+            return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        except (OSError, json.JSONDecodeError) as err:
+            raise UserError(f"{path}: unreadable sentence-transformers file ({err}); re-download the model") from err
+
+    modules = read(folder / "modules.json") or []
+    for module in modules if isinstance(modules, list) else []:
+        kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+        if kind in {"MLMTransformer", "Transformer"}:
+            continue
+        if kind != "SpladePooling":
+            raise UserError(f"{folder / 'modules.json'}: module {module.get('type')!r} is not supported by the splade backend")
+        pooling = read(folder / str(module.get("path", "")) / "config.json") or {}
+        strategy, activation = pooling.get("pooling_strategy", "max"), pooling.get("activation_function", "relu")
+        if (strategy, activation) != ("max", "relu"):
+            raise UserError(
+                f"{folder / str(module.get('path', ''))}: SpladePooling({strategy}, {activation}) is not supported; "
+                "the splade backend computes max over tokens of log1p(relu(logits))"
+            )
+    st_config = read(folder / "sentence_bert_config.json") or {}
+    return st_config.get("max_seq_length")
+
+
+def masked_max(logits, mask, right_padded: bool):
+    """Max over the tokens the attention mask keeps: (texts, tokens, vocabulary) -> (texts, vocabulary)."""
+    import torch
+
+    if right_padded:  # each row's kept tokens are a prefix: max over that slice, no extra pass over the logits
+        return torch.stack([logits[row, : int(n)].amax(dim=0) for row, n in enumerate(mask.sum(dim=1).tolist())])
+    return logits.masked_fill(~mask.bool().unsqueeze(-1), float("-inf")).amax(dim=1)
+
+
+def sparse_top_k(queries, docs, k: int) -> list[tuple[list[int], list[float]]]:
+    """Per query: (doc indices, scores) of its top ``k`` documents by dot product, plus ties with the ``k``-th.
+
+    Documents with score 0 (no shared term) are not hits.
+    """
+    import scipy.sparse as sp
+
+    docs_t = sp.csr_matrix(docs.T)  # vocabulary × documents: a CSR × CSR product
+    chunk = max(1, min(1024, SCORES_BUDGET // max(docs.shape[0], 1)))
+    out: list[tuple[list[int], list[float]]] = []
+    for start in range(0, queries.shape[0], chunk):
+        scores = (queries[start : start + chunk] @ docs_t).tocsr()
+        scores.eliminate_zeros()
+        for row in range(scores.shape[0]):
+            lo, hi = scores.indptr[row], scores.indptr[row + 1]
+            values = scores.data[lo:hi]
+            index = scores.indices[lo:hi]
+            if len(values) > k:
+                kth = np.partition(values, len(values) - k)[len(values) - k]
+                keep = values >= kth
+                values, index = values[keep], index[keep]
+            out.append((index.tolist(), values.astype(np.float64).tolist()))
+    return out
