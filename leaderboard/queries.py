@@ -160,6 +160,7 @@ class ModelInfo:
     url: str | None
     config: dict = field(hash=False, compare=False, repr=False)
     updated_at: datetime | None = None
+    submitter: str | None = None  # community models: who submitted them (shown with the "community" badge)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ class Snapshot:
 
 
 def _model_info(row: schema.Model | tuple) -> ModelInfo:
-    (model_id, name, backend, families, config, parameters, license_, open_weights, is_reference, updated_at) = row
+    (model_id, name, backend, families, config, parameters, license_, open_weights, is_reference, updated_at, *rest) = row
     config = config if isinstance(config, dict) else {}
     metadata = config.get("metadata") if isinstance(config.get("metadata"), dict) else {}
     embedding_dim = metadata.get("embedding_dim")
@@ -230,6 +231,7 @@ def _model_info(row: schema.Model | tuple) -> ModelInfo:
         url=metadata.get("url"),
         config=config,
         updated_at=updated_at,
+        submitter=rest[0] if rest else None,
     )
 
 
@@ -244,6 +246,7 @@ MODEL_COLUMNS = (
     schema.Model.open_weights,
     schema.Model.is_reference,
     schema.Model.updated_at,
+    schema.Model.submitter,
 )
 
 

@@ -1,13 +1,17 @@
 """The Flask site. ``create_app()`` reads the database named by ``LEADERBOARD_DB``.
 
-Blueprints: :mod:`web.pages` (HTML), :mod:`web.api` (JSON under ``/api/v1/``) and
-:mod:`web.plots` (PNG figures).  Everything read from the database is cached per data version
-(:mod:`web.cache`).  Responses carry a strict Content-Security-Policy: no inline script or
-style, so nothing a user submits can run in a visitor's browser.
+Blueprints: :mod:`web.pages` (HTML), :mod:`web.api` (JSON under ``/api/v1/``),
+:mod:`web.plots` (PNG figures) and :mod:`web.submissions` (the submit form, status pages and
+the admin review: the only pages that write, each POST checked against a CSRF token).
+Everything read from the database is cached per data version (:mod:`web.cache`).  Responses
+carry a strict Content-Security-Policy: no inline script or style, so nothing a user submits
+can run in a visitor's browser.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from urllib.parse import urlencode
 
 from flask import Flask, g, jsonify, render_template, request, url_for
@@ -45,6 +49,15 @@ def create_app(db_url: str | None = None) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
     app.extensions["leaderboard_cache"] = VersionedCache()
+    # Signs the session cookie (remembered token, CSRF secret).  Without LEADERBOARD_SECRET_KEY a
+    # random key is made per process: sessions then end with a restart and are not shared by
+    # workers started without --preload, so production sets it.
+    app.config["SECRET_KEY"] = os.environ.get("LEADERBOARD_SECRET_KEY") or secrets.token_hex(32)
+    if not os.environ.get("LEADERBOARD_SECRET_KEY"):
+        app.logger.warning("LEADERBOARD_SECRET_KEY is not set; using a random key for this process")
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = os.environ.get("LEADERBOARD_SECURE_COOKIES", "").lower() in {"1", "true", "yes"}
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # a config may have 64 KiB; refuse bigger bodies unread
 
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:
@@ -88,10 +101,12 @@ def create_app(db_url: str | None = None) -> Flask:
     from web.api import api
     from web.pages import pages
     from web.plots import plots
+    from web.submissions import submit_pages
 
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(plots)
+    app.register_blueprint(submit_pages)
     # Import the task registry now (scipy/scikit-learn come with some benchmarks: ~2 s), so that
     # no visitor waits for it and gunicorn --preload shares it between workers.
     from web.pages import registered_tasks

@@ -1,10 +1,15 @@
-"""The JSON API, ``/api/v1/``: benchmarks, tasks, models, scores and runs.
+"""The JSON API, ``/api/v1/``: benchmarks, tasks, models, scores and runs; submissions.
 
 Field names are part of the contract (documented in the README, section "JSON API"): new
 fields may be added, existing ones are never renamed or removed within v1.  Scores are full
 precision floats; a missing cell is ``null``, never 0.  Lists that can grow large (scores,
 runs) are paged with ``limit``/``offset`` and say ``total`` and ``next``.  Responses are cached
-per data version, like the pages.
+per data version, like the pages (submissions excepted: their state changes without a new run).
+
+Submissions (the one part that writes) authenticate with ``Authorization: Bearer <token>``; a
+refusal is ``{"error": one line, "status", "problems": [{"field", "message"}]}`` with 400
+(invalid config or body), 401 (missing or wrong token), 403 (not an admin token), 404, 409
+(name taken, or the wrong state for an admin action), 413 (body too large) or 429 (rate limit).
 """
 
 from __future__ import annotations
@@ -12,14 +17,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from leaderboard import queries
+from benchmarks.errors import UserError
+from leaderboard import queries, schema
 from leaderboard.queries import ModelInfo, TaskInfo
 from web.cache import cached_response, db_session, memo, snapshot
 from web.filters import Filters
 from web.labels import benchmark_blurb, benchmark_name, metric_label
 from web.pages import _reported_rows, board, known_benchmarks, registered_tasks, reproduce_commands
+from web.submissions import (
+    ADMIN_ACTIONS,
+    Refused,
+    apply_action,
+    authenticate,
+    create,
+    form_input,
+    json_input,
+    submission_record,
+    submissions_page,
+)
 from web.tables import model_records, sort_rows
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -102,6 +120,8 @@ def index():
             "scores": url_for("api.scores"),
             "runs": url_for("api.runs"),
             "run": url_for("api.run", run_id=1),
+            "submissions": url_for("api.submissions"),
+            "submission": url_for("api.submission", submission_id=1),
         },
     }
 
@@ -394,3 +414,96 @@ def run(run_id: int):
         return body
 
     return _cached(build)
+
+
+# ------------------------------------------------------------------ submissions (not cached: they change without a new run)
+def _refused(status: int, message: str, problems: list[tuple[str, str]] | None = None) -> Response:
+    body = {"error": message, "status": status, "problems": [{"field": f, "message": m} for f, m in problems or []]}
+    response = Response(json.dumps(body), status=status, mimetype="application/json")  # ASCII: safe for any input echoed
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="leaderboard"'
+    return response
+
+
+def _bearer() -> str | None:
+    scheme, _, secret = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return secret.strip() or None
+
+
+def _request_input() -> tuple[str, str | list[str]]:
+    if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        return form_input(request.form, request.files)
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        message = 'send a JSON object {"config_yaml": "...", "tasks": "..."} (Content-Type: application/json) or form fields'
+        raise Refused(400, message, [("body", message)])
+    return json_input(body)
+
+
+@api.post("/submissions")
+def submit():
+    """Validate and queue a model config; 201 with the submission, or a refusal with its problems."""
+    try:
+        row = authenticate(db_session(), _bearer())
+        config_yaml, tasks = _request_input()
+        record = create(config_yaml, tasks, row.token_sha256, submission_record)
+    except Refused as refused:
+        return _refused(refused.status, refused.message, refused.problems)
+    except RequestEntityTooLarge:
+        return _refused(413, "the request body is larger than the server accepts (a model config may have at most 64 KiB)")
+    response = Response(json.dumps(record, ensure_ascii=False), status=201, mimetype="application/json")
+    response.headers["Location"] = url_for("api.submission", submission_id=record["id"])
+    return response
+
+
+@api.get("/submissions/<int:submission_id>")
+def submission(submission_id: int):
+    """One submission: state, history with timestamps, error, log tail, run ids, config."""
+    sub = db_session().get(schema.Submission, submission_id)
+    if sub is None:
+        abort(404, description=f"no submission #{submission_id}")
+    return submission_record(sub)
+
+
+@api.get("/submissions")
+def submissions():
+    """The queue, newest first; ``mine`` (with the Bearer token) only that token's; ``state`` filters."""
+    token_id = None
+    if "mine" in request.args:
+        try:
+            token_id = authenticate(db_session(), _bearer()).id
+        except Refused as refused:
+            return _refused(refused.status, refused.message, refused.problems)
+    limit = _int_arg("limit", 100, 1000)
+    offset = _int_arg("offset", 0, 10**9)
+    total, rows = submissions_page(db_session(), token_id=token_id, state=request.args.get("state") or None, limit=limit, offset=offset)
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next": _next(total, limit, offset),
+        "submissions": [submission_record(sub, full=False) for sub in rows],
+    }
+
+
+@api.post("/submissions/<int:submission_id>/<action>")
+def submission_action(submission_id: int, action: str):
+    """approve | reject | publish, with an admin token."""
+    if action not in ADMIN_ACTIONS:
+        abort(404, description=f"unknown action {action!r}; use one of {', '.join(ADMIN_ACTIONS)}")
+    with current_app.config["SESSION_FACTORY"]() as db, db.begin():
+        try:
+            row = authenticate(db, _bearer())
+        except Refused as refused:
+            return _refused(refused.status, refused.message, refused.problems)
+        if not row.is_admin:
+            return _refused(403, f"the token {row.name!r} is not an admin token", [("token", "not an admin token")])
+        if db.get(schema.Submission, submission_id) is None:
+            abort(404, description=f"no submission #{submission_id}")
+        try:
+            sub = apply_action(db, submission_id, action, f"{action} by {row.name} (API)")
+        except UserError as err:
+            return _refused(409, str(err), [("state", str(err))])
+        return submission_record(sub)

@@ -115,10 +115,15 @@ class RowRenderer:
         model = row.model
         name = escape(model.name)
         origin = "reference" if model.is_reference else "community"
+        if model.is_reference:
+            badge = '<span class="badge ref" title="registered by the project in submissions/reference/">reference</span>'
+        else:
+            by = escape(model.submitter or "")
+            badge = f'<span class="badge community" title="submitted by {by or "a user"}">community{f" · {by}" if by else ""}</span>'
         parts = [
             f'<tr data-model="{name}"><td class="rank">{row.rank if row.rank is not None else ""}</td>',
             f'<th scope="row" class="model" title="{escape(", ".join(model.families))} · {origin}">'
-            f'<a href="{escape(url_for("pages.model_page", name=model.name))}">{name}</a></th>',
+            f'<a href="{escape(url_for("pages.model_page", name=model.name))}">{name}</a> {badge}</th>',
             f'<td class="meta">{human_count(model.parameters)}</td>',
         ]
         n_columns = len(self.table.columns)
