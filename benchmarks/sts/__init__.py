@@ -1,0 +1,1 @@
+"""Semantic textual similarity: STS12-16, STS Benchmark and SICK-R, scored as MTEB does."""
