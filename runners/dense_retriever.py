@@ -84,8 +84,15 @@ class DenseRetriever:
         return run
 
     def _search(self, query_ids, query_emb, doc_ids, doc_emb, k) -> dict[str, dict[str, float]]:
-        scores, index = exact_top_k(query_emb, doc_emb, k, device=self.device)
-        return {qid: {doc_ids[j]: float(s) for j, s in zip(index[row], scores[row], strict=True)} for row, qid in enumerate(query_ids)}
+        if self.config.search == "exact":
+            scores, index = exact_top_k(query_emb, doc_emb, k, device=self.device)
+        else:
+            from runners.faiss_search import faiss_top_k
+
+            scores, index = faiss_top_k(query_emb, doc_emb, k, self.config.search)
+        return {
+            qid: {doc_ids[j]: float(s) for j, s in zip(index[row], scores[row], strict=True) if j >= 0} for row, qid in enumerate(query_ids)
+        }
 
     def describe(self) -> dict:
         settings = self.encoder.settings
@@ -105,7 +112,9 @@ class DenseRetriever:
             "dtype": self.config.dtype,
             "batch_size": self.config.batch_size,
             "device": self.device,
-            "search": "exact top-k (torch, chunks of 50,000 docs)",
+            "search": "exact top-k (torch, chunks of 50,000 docs)"
+            if self.config.search == "exact"
+            else _faiss_describe(self.config.search),
             **self.counters,
         }
 
@@ -136,3 +145,9 @@ def _cached(encoder, weights_sha256: dict[str, str], device: str):
 def _unit(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.clip(norms, 1e-12, None)).astype(np.float32, copy=False)
+
+
+def _faiss_describe(kind: str) -> str:
+    from runners.faiss_search import describe
+
+    return describe(kind)

@@ -99,6 +99,8 @@ class ModelConfig(StrictModel):
     normalize: bool | None = None
     similarity: Literal["cosine", "dot"] = "cosine"
     max_length: int | None = Field(None, ge=1, le=32768)
+    # dense search: our exact chunked top-k (default), FAISS exact, or FAISS HNSW (approximate; recorded)
+    search: Literal["exact", "faiss-flat", "faiss-hnsw"] = "exact"
     # Matryoshka: also evaluate these truncated embedding sizes, from the same encoding pass
     dims: list[PositiveInt] | None = Field(None, min_length=1)
     query_prompt: str = ""
