@@ -123,10 +123,12 @@ def data_version(session: Session) -> tuple:
     """A value that changes whenever anything the site shows changes.
 
     ``(max run id, run count, model count, last model update, task count, reported-score count,
-    published model count)``.  New runs raise ``max(runs.id)``; deleted runs lower
-    ``count(runs)``; a re-registered model bumps ``models.updated_at`` (its reported scores are
-    rewritten in the same transaction); publishing a submission changes the published count;
-    tasks are only written together with a run.
+    published model count, grade count, max grade id)``.  New runs raise ``max(runs.id)``;
+    deleted runs lower ``count(runs)``; a re-registered model bumps ``models.updated_at`` (its
+    reported scores are rewritten in the same transaction); publishing a submission changes the
+    published count; tasks are only written together with a run.  Grades of reproductions are
+    written with their run today, but they are counted on their own so that a grade added or
+    removed later (a regrade) still refreshes every badge.
     """
     one = select(
         select(func.max(schema.Run.id)).scalar_subquery(),
@@ -136,6 +138,8 @@ def data_version(session: Session) -> tuple:
         select(func.count()).select_from(schema.Task).scalar_subquery(),
         select(func.count()).select_from(schema.ReportedScore).scalar_subquery(),
         select(func.count()).select_from(schema.Model).where(public_models()).scalar_subquery(),
+        select(func.count()).select_from(schema.Grade).scalar_subquery(),
+        select(func.max(schema.Grade.id)).scalar_subquery(),
     )
     row = session.execute(one).one()
     return tuple(value.isoformat() if isinstance(value, datetime) else value for value in row)
@@ -328,8 +332,8 @@ def refresh_snapshot(session: Session, old: Snapshot, version: tuple) -> Snapsho
     appears (new, or its submission just published) has all its results read.  Anything else
     (a deleted run) falls back to a full :func:`load_snapshot`.
     """
-    old_max, old_count, old_models, old_updated, old_tasks, _, old_public = old.version
-    new_max, new_count, new_models, new_updated, new_tasks, _, new_public = version
+    old_max, old_count, old_models, old_updated, old_tasks, _, old_public, *_ = old.version
+    new_max, new_count, new_models, new_updated, new_tasks, _, new_public, *_ = version
     appended = (new_count or 0) - (old_count or 0) == (new_max or 0) - (old_max or 0) >= 0
     if not appended:
         return load_snapshot(session, version)
@@ -788,3 +792,134 @@ def runs_page(
     stmt = stmt.order_by(schema.Run.id.desc())
     total, rows = _paged(session, stmt, limit, offset, count)
     return total, [(_summary(row[:10]), row[10]) for row in rows]
+
+
+# ------------------------------------------------------------------ reproductions and per-item values
+@dataclass(frozen=True)
+class GradeInfo:
+    """One grade of a reproduction's main score (see :mod:`leaderboard.grading`)."""
+
+    against: str  # "board" | "reported"
+    expected: float
+    got: float
+    tolerance: float
+    grade: str  # "OK" | "OKish" | "FAIL"
+    source: str
+
+
+@dataclass
+class Reproduction:
+    """How often one metric of a (model, task) was reproduced, and the latest reproduction's grades.
+
+    A reproduction is a run that carries grades: a run of kind ``reproduction``
+    (``leaderboard reproduce`` with a board run to compare with), or the first run of a
+    (model, task) made by ``leaderboard reproduce``, graded against the reported number only.
+    """
+
+    model_id: int
+    task_id: str
+    metric: str
+    count: int = 0
+    last_run_id: int = 0
+    last_finished: datetime | None = None
+    reproduces_run_id: int | None = None  # the board run the latest reproduction was graded against
+    grades: dict[str, GradeInfo] = field(default_factory=dict)  # against -> grade, of the latest reproduction
+
+    @property
+    def preferred(self) -> GradeInfo | None:
+        """The grade on the badge: against the board run when there is one, else against the reported number."""
+        return self.grades.get("board") or self.grades.get("reported")
+
+    @property
+    def grade(self) -> str | None:
+        chosen = self.preferred
+        return chosen.grade if chosen else None
+
+
+def reproductions(session: Session, *, model_id: int | None = None, main_only: bool = True) -> dict[tuple[int, str, str], Reproduction]:
+    """(model id, task id, metric) -> its reproductions; by default only each task's main score.
+
+    Read through ``grades`` rather than by scanning ``runs`` for their kind: ``grades.run_id``
+    is indexed, ``runs.kind`` is not, and the board reads this once per data version.
+    """
+    grade_table = getattr(schema, "Grade", None)
+    if grade_table is None:
+        return {}
+    stmt = (
+        select(
+            grade_table.run_id,
+            schema.Run.model_id,
+            schema.Run.task_id,
+            grade_table.metric,
+            schema.Run.finished_at,
+            _run_reproduces if _run_reproduces is not None else literal(None),
+            grade_table.against,
+            grade_table.expected,
+            grade_table.got,
+            grade_table.tolerance,
+            grade_table.grade,
+            grade_table.source,
+        )
+        .join(schema.Run, schema.Run.id == grade_table.run_id)
+        .order_by(grade_table.run_id, grade_table.id)
+    )
+    if main_only:
+        stmt = stmt.join(schema.Task, schema.Task.id == schema.Run.task_id).where(grade_table.metric == schema.Task.main_score)
+    if model_id is not None:
+        stmt = stmt.where(schema.Run.model_id == model_id)
+    out: dict[tuple[int, str, str], Reproduction] = {}
+    for run_id, model, task_id, metric, finished, reproduces, against, expected, got, tolerance, verdict, source in session.execute(stmt):
+        entry = out.setdefault((model, task_id, metric), Reproduction(model, task_id, metric))
+        if run_id != entry.last_run_id:  # ordered by run id: a later reproduction replaces the grades
+            entry.count += 1
+            entry.last_run_id, entry.last_finished, entry.reproduces_run_id = run_id, finished, reproduces
+            entry.grades = {}
+        entry.grades[against] = GradeInfo(against, expected, got, tolerance, verdict, source or "")
+    return out
+
+
+GOLD_SCORE = "gold_score"  # STS: the per-pair gold the correlations are computed against (benchmarks.metrics.sts)
+
+
+@dataclass
+class ItemValues:
+    """A run's main score with its per-item values (and, for correlations, the per-item gold)."""
+
+    run_id: int
+    metric: str
+    value: float
+    per_query: dict[str, float]
+    gold: dict[str, float] | None = None
+
+
+def main_item_values(session: Session, run_ids: list[int], *, chunk: int = 500) -> dict[int, ItemValues]:
+    """Per-item values of the main score (and the ``gold_score`` row, where there is one) of each run.
+
+    Large (every query of every run asked for); the site calls it only for runs whose derived
+    statistics are not cached yet.
+    """
+    out: dict[int, ItemValues] = {}
+    golds: dict[int, dict] = {}
+    ids = sorted(set(run_ids))
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        stmt = (
+            select(schema.Score.run_id, schema.Score.metric, schema.Score.value, schema.Score.per_query, schema.Task.main_score)
+            .join(schema.Run, schema.Run.id == schema.Score.run_id)
+            .join(schema.Task, schema.Task.id == schema.Run.task_id)
+            .where(
+                schema.Score.run_id.in_(part),
+                schema.Score.variant == "",
+                (schema.Score.metric == schema.Task.main_score) | (schema.Score.metric == GOLD_SCORE),
+            )
+        )
+        for run_id, metric, value, per_query, main in session.execute(stmt):
+            values = per_query if isinstance(per_query, dict) else {}
+            if metric == main:
+                out[run_id] = ItemValues(run_id, metric, value, values)
+            else:
+                golds[run_id] = values
+    for run_id, gold in golds.items():
+        if run_id in out:
+            out[run_id].gold = gold
+    return out

@@ -91,7 +91,8 @@ def paired_randomization_test(
         mean_a=float(np.mean([a[q] for q in shared])),
         mean_b=float(np.mean([b[q] for q in shared])),
         mean_difference=float(diff.mean()),
-        effect_size=float(diff.mean() / sd) if sd > 0 else 0.0,
+        # a difference that is the same on every query has sd 0: call it a huge effect, not none
+        effect_size=float(diff.mean() / sd) if sd > 0 else (0.0 if diff.mean() == 0 else math.copysign(1e6, diff.mean())),
         p_value=extreme / len(patterns) if exact else (extreme + 1) / (permutations + 1),
         permutations=len(patterns),
     )
@@ -129,3 +130,20 @@ def random_effects_meta(effects: list[float], sizes: list[int]) -> MetaAnalysis:
         p_value=float(2 * scipy_stats.norm.sf(abs(z))),
         tau_squared=tau2,
     )
+
+
+def spearman_contributions(similarity: Mapping[str, float], gold: Mapping[str, float]) -> dict[str, float]:
+    """Per-pair terms whose mean is Spearman's rho: z(rank of similarity) × z(rank of gold).
+
+    Paired tests on STS compare these per pair (same gold for both models), so the mean
+    difference is exactly the difference of the two Spearman correlations.
+    """
+    ids = sorted(set(similarity) & set(gold))
+    if len(ids) < 2:
+        return {}
+    x = scipy_stats.rankdata([similarity[i] for i in ids])
+    g = scipy_stats.rankdata([gold[i] for i in ids])
+    if x.std() == 0 or g.std() == 0:
+        return {}
+    terms = ((x - x.mean()) / x.std()) * ((g - g.mean()) / g.std())
+    return dict(zip(ids, terms.tolist(), strict=True))

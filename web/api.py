@@ -23,10 +23,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from benchmarks.errors import UserError
 from leaderboard import queries, schema
 from leaderboard.queries import ModelInfo, TaskInfo
-from web.cache import cached_response, db_session, memo, snapshot
+from web import cellinfo
+from web.cache import cached_response, db_session, memo, run_stats, snapshot
 from web.filters import Filters
 from web.labels import benchmark_blurb, benchmark_name, metric_label
-from web.pages import _reported_rows, board, known_benchmarks, registered_tasks, reproduce_commands
+from web.pages import _reported_rows, board, known_benchmarks, registered_tasks, reproduce_commands, task_ranks
 from web.submissions import (
     ADMIN_ACTIONS,
     Refused,
@@ -167,6 +168,28 @@ def benchmark(benchmark: str):
         limit = _int_arg("limit", len(rows) or 1, MAX_LIMIT)
         offset = _int_arg("offset", 0, 10**9)
         shown = rows[offset : offset + limit]
+        above = cellinfo.rows_above(table)
+        cellinfo.prepare_board(table, shown, above)
+        intervals = run_stats().intervals
+        grades = cellinfo.reproductions()
+
+        def extra(row) -> dict:
+            cis = {
+                t.id: cellinfo.ci_fields(intervals.get(row.run_ids[i])) if row.shown(i) is not None else (None, None)
+                for i, t in enumerate(table.columns)
+            }
+            sep = cellinfo.separation(table, row, above) if row.rank is not None else None
+            return {
+                "ci_low": {task: low for task, (low, _) in cis.items()},
+                "ci_high": {task: high for task, (_, high) in cis.items()},
+                "grade": {
+                    t.id: (entry.grade if row.shown(i) is not None and (entry := grades.get((row.model.id, t.id))) else None)
+                    for i, t in enumerate(table.columns)
+                },
+                "separable_from_above": None if sep is None else sep.separable,
+                "separability_p": None if sep is None else sep.p_value,
+            }
+
         return {
             "benchmark": benchmark,
             "filters": dict(filters.params()),
@@ -197,6 +220,7 @@ def benchmark(benchmark: str):
                     "complete": row.complete,
                     "n_scores": row.n_present,
                     "mean_over_present": row.mean if row.complete else row.partial_mean,
+                    **extra(row),
                 }
                 for row in shown
             ],
@@ -228,13 +252,19 @@ def task(task_id: str):
         abort(404, description=f"unknown task {task_id!r}")
 
     def build():
-        results = queries.task_results(db_session(), task_id)
+        results = [r for r in queries.task_results(db_session(), task_id) if r["model_id"] in snap.models]
+        for r in results:
+            r["model"] = snap.models[r["model_id"]]
+        ranks = task_ranks(info, results)
+        intervals = cellinfo.intervals(r["run_id"] for r in results)
+        grades = cellinfo.reproductions()
         rows = []
         for r in results:
-            model = snap.models.get(r["model_id"])
-            if model is None:
-                continue
+            model = r["model"]
             trained = queries.trained_on(model, info)
+            low, high = cellinfo.ci_fields(intervals.get(r["run_id"]))
+            reproduction = grades.get((model.id, task_id))
+            rank, sep = ranks.get(model.id, (None, None))
             rows.append(
                 {
                     "model": model.name,
@@ -243,6 +273,13 @@ def task(task_id: str):
                     "zero_shot": trained is None,
                     "trained_on": trained,
                     "scores": r["scores"],
+                    "rank": rank,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "grade": reproduction.grade if reproduction else None,
+                    "reproductions": reproduction.count if reproduction else 0,
+                    "separable_from_above": None if sep is None else sep.separable,
+                    "separability_p": None if sep is None else sep.p_value,
                 }
             )
         rows.sort(key=lambda r: (r["scores"].get(info.main_score) is None, -(r["scores"].get(info.main_score) or 0.0), r["model"]))
@@ -275,8 +312,13 @@ def model(name: str):
     def build():
         runs = queries.model_runs(db_session(), info.id, with_manifest=False)
         results = []
-        for run in sorted((r for r in runs if r.current), key=lambda r: r.task_id):
+        current = sorted((r for r in runs if r.current), key=lambda r: r.task_id)
+        intervals = cellinfo.intervals(r.id for r in current)
+        grades = cellinfo.reproductions()
+        for run in current:
             task_info = snap.tasks.get(run.task_id)
+            low, high = cellinfo.ci_fields(intervals.get(run.id))
+            reproduction = grades.get((info.id, run.task_id))
             results.append(
                 {
                     "task": run.task_id,
@@ -286,12 +328,15 @@ def model(name: str):
                     "scores": {m: v for (variant, m), v in sorted(run.scores.items()) if variant == ""},
                     "variants": _variants(run.scores),
                     "command": reproduce_commands(info, run.task_id)["run"],
+                    "ci_low": low,
+                    "ci_high": high,
+                    "grade": reproduction.grade if reproduction else None,
+                    "reproductions": reproduction.count if reproduction else 0,
                 }
             )
-        reported = [
-            {k: r[k] for k in ("task", "metric", "reported", "source", "ours", "delta", "grade", "run_id")}
-            for r in _reported_rows(info, runs, snap)
-        ]
+        fields = ("task", "metric", "reported", "source", "ours", "delta", "grade", "run_id")
+        fields += ("reproduced", "reproduced_grade", "reproduction_run_id", "reproductions")
+        reported = [{k: r[k] for k in fields} for r in _reported_rows(info, runs, snap)]
         return {
             **model_record(info),
             "description": info.description,

@@ -17,12 +17,15 @@ from typing import Any
 from flask import Response, current_app, g, make_response, request
 
 from leaderboard.queries import Snapshot, data_version, load_snapshot, refresh_snapshot
+from web.confidence import RunStatsCache
 
 
 class VersionedCache:
     """Derived values (``memo``) and finished responses (``get_response``), all for one data version.
 
     Values are bounded by count, responses by total bytes, both least-recently-used first.
+    ``run_stats`` (confidence intervals and paired tests, keyed by run ids) is not tied to a
+    version: a stored run's per-item values never change, so it survives new runs.
     """
 
     def __init__(self, max_entries: int = 512, max_response_bytes: int = 64 * 1024 * 1024) -> None:
@@ -36,6 +39,7 @@ class VersionedCache:
         self._response_bytes = 0
         self._previous: Snapshot | None = None  # kept across versions, for incremental refresh
         self._build_lock = threading.Lock()
+        self.run_stats = RunStatsCache()
 
     def clear(self) -> None:
         """Forget everything (the next request reads the database from scratch)."""
@@ -43,6 +47,7 @@ class VersionedCache:
             self._version = None
             self._previous = None
             self._sync(None)
+        self.run_stats.clear()
 
     def clear_responses(self) -> None:
         """Drop finished responses only (derived data stays): for measuring render cost."""
@@ -138,6 +143,10 @@ def snapshot() -> Snapshot:
 
 def memo(key: Any, build: Callable[[], Any]) -> Any:
     return cache().memo(version(), key, build)
+
+
+def run_stats() -> RunStatsCache:
+    return cache().run_stats
 
 
 KEPT_HEADERS = ("Content-Disposition",)

@@ -18,7 +18,8 @@ from markupsafe import Markup, escape
 
 from leaderboard import queries
 from leaderboard.queries import BoardRow, BoardTable, ModelInfo, Snapshot, TaskInfo
-from web.cache import cached_response, db_session, memo, snapshot
+from web import cellinfo, confidence
+from web.cache import cached_response, db_session, memo, run_stats, snapshot
 from web.filters import FAMILIES, SIZE_BUCKETS, SIZE_UNKNOWN, Filters, size_bucket
 from web.formatting import human_count
 from web.labels import (
@@ -95,13 +96,21 @@ class RowRenderer:
     of text from the database goes through :func:`markupsafe.escape`.
     """
 
-    def __init__(self, table: BoardTable, bands: ColumnBands) -> None:
+    def __init__(self, table: BoardTable, bands: ColumnBands, grades: dict | None = None) -> None:
         self.table = table
         self.bands = bands
+        self.grades = grades or {}  # (model id, task id) -> Reproduction of the main score
         self.rows: dict[int, Markup] = {}
         self.run_prefix = url_for("pages.run_page", run_id=0)[:-1]
         self.labels = [escape(task.dataset) for task in table.columns]
+        self.above = cellinfo.rows_above(table)
         self._lock = threading.Lock()
+
+    def prepare(self, rows: list[BoardRow]) -> None:
+        """Compute the intervals and rank tests the rows not built yet need (cached by run id, so mostly found)."""
+        missing = [row for row in rows if row.model.id not in self.rows]
+        if missing:
+            cellinfo.prepare_board(self.table, missing, self.above)
 
     def html(self, row: BoardRow) -> Markup:
         cached = self.rows.get(row.model.id)
@@ -120,8 +129,10 @@ class RowRenderer:
         else:
             by = escape(model.submitter or "")
             badge = f'<span class="badge community" title="submitted by {by or "a user"}">community{f" · {by}" if by else ""}</span>'
+        intervals = run_stats().intervals
         parts = [
-            f'<tr data-model="{name}"><td class="rank">{row.rank if row.rank is not None else ""}</td>',
+            f'<tr data-model="{name}">',
+            cellinfo.rank_html(row.rank, cellinfo.separation(self.table, row, self.above) if row.rank is not None else None),
             f'<th scope="row" class="model" title="{escape(", ".join(model.families))} · {origin}">'
             f'<a href="{escape(url_for("pages.model_page", name=model.name))}">{name}</a> {badge}</th>',
             f'<td class="meta">{human_count(model.parameters)}</td>',
@@ -141,11 +152,18 @@ class RowRenderer:
                 )
                 continue
             css = self.bands.css(i, value)
-            title = f"{self.labels[i]}: {value!r} (run {run_id})"
+            ci = escape(confidence.interval_text(value, intervals.get(run_id)))
+            title = f"{self.labels[i]}: {ci} · {value!r}, run {run_id}"
             if trained:
                 css += " trained"
                 title += f" · not zero-shot: trained on {escape(trained)}"
-            parts.append(f'<td class="num {css}" title="{title}"><a href="{href}">{value:.4f}</a></td>')
+            reproduction = self.grades.get((model.id, self.table.columns[i].id))
+            if reproduction is None or reproduction.grade is None:
+                # the not-reproduced marker is drawn by the stylesheet (td.nr), to keep big tables small
+                parts.append(f'<td class="num {css} nr" title="{title} · {cellinfo.NOT_REPRODUCED}"><a href="{href}">{value:.4f}</a></td>')
+            else:
+                badge = cellinfo.badge_html(reproduction, run_id)
+                parts.append(f'<td class="num {css} graded" title="{title}"><a href="{href}">{value:.4f}</a>{badge}</td>')
         if row.complete:
             parts.append(f'<td class="mean" title="mean over {row.n_present} tasks: {row.mean!r}">{row.mean:.4f}</td>')
         else:
@@ -264,7 +282,10 @@ def benchmark_page(benchmark: str):
         if response is not None:
             return response
     page = paginate(rows, request.args.get("page"), request.args.get("per_page"))
-    renderer = memo(("rows", benchmark, filters.key()), lambda: RowRenderer(table, ColumnBands.of(table, table.rows)))
+    renderer = memo(
+        ("rows", benchmark, filters.key()), lambda: RowRenderer(table, ColumnBands.of(table, table.rows), cellinfo.reproductions())
+    )
+    renderer.prepare(page.items)
     registry = registered_tasks()
     without = [t for t in registry.values() if t.benchmark == benchmark and t.id not in {c.id for c in table.columns}]
     headers = [
@@ -345,7 +366,7 @@ def task_page(task_id: str):
     if task is None:
         abort(404, description=f"There is no task called “{task_id}”.")
     results = memo(("task", task_id), lambda: queries.task_results(db_session(), task_id))
-    seen = {metric for r in results for metric in r["scores"]}
+    seen = {metric for r in results for metric in r["scores"]} - {queries.GOLD_SCORE}  # STS's per-pair gold is not a metric
     metrics = [m for m in task_metrics(task, seen) if m in seen] or [task.main_score]
     sort, order = _sort_args()
     sort = sort or task.main_score
@@ -389,6 +410,7 @@ def task_page(task_id: str):
     return render_template(
         "task.html",
         page=page,
+        cells=_task_cells(task, rows, page.items),
         task=task,
         name=benchmark_name(task.benchmark),
         metrics=[(m, metric_label(m, task), metric_definition(m, task)) for m in metrics],
@@ -402,6 +424,43 @@ def task_page(task_id: str):
         spec_json=json.dumps(spec, indent=2, sort_keys=True, default=str),
         has_results=bool(results),
     )
+
+
+def task_ranks(task: TaskInfo, rows: list[dict]) -> dict[int, tuple[int, confidence.Separation | None]]:
+    """model id -> (rank by the main score, the paired test against the row ranked above) for rows with a main score.
+
+    Ranked in descending main-score order whatever order the page is sorted in (as on a
+    benchmark page); equal scores share a rank.
+    """
+    scored = [r for r in rows if r["scores"].get(task.main_score) is not None]
+    scored.sort(key=lambda r: (-r["scores"][task.main_score], r["model"].name))
+    separations = cellinfo.task_separations([r["run_id"] for r in scored], [r["model"].name for r in scored])
+    out: dict[int, tuple[int, confidence.Separation | None]] = {}
+    rank, previous = 0, None
+    for position, (r, sep) in enumerate(zip(scored, separations, strict=True), start=1):
+        value = r["scores"][task.main_score]
+        if value != previous:
+            rank, previous = position, value
+        out[r["model_id"]] = (rank, sep)
+    return out
+
+
+def _task_cells(task: TaskInfo, rows: list[dict], shown: list[dict]) -> dict[int, dict]:
+    """Per shown row: the main score's CI tooltip, its grade badge and the rank cell."""
+    grades = cellinfo.reproductions()
+    intervals = cellinfo.intervals(r["run_id"] for r in shown)
+    ranks = task_ranks(task, rows)
+    cells = {}
+    for r in shown:
+        value = r["scores"].get(task.main_score)
+        reproduction = grades.get((r["model_id"], task.id))
+        rank, sep = ranks.get(r["model_id"], (None, None))
+        cells[r["model_id"]] = {
+            "title": confidence.interval_text(value, intervals.get(r["run_id"])) + f" · {value!r}" if value is not None else "",
+            "badge": Markup(cellinfo.badge_html(reproduction, r["run_id"])),
+            "rank": Markup(cellinfo.rank_html(rank, sep)),
+        }
+    return cells
 
 
 # ------------------------------------------------------------------ models
@@ -444,6 +503,7 @@ def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
     benchmarks = set(known_benchmarks(snap))
     registry = None
     rows = []
+    reproduced = model_reproductions(model.id)
     for reported in queries.reported_scores(db_session(), model.id):
         task = snap.tasks.get(reported.task_id)
         run = current.get(reported.task_id)
@@ -475,9 +535,33 @@ def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
                 "delta": None if ours is None else ours - reported.value,
                 "grade": None if ours is None else grade(reported.value, ours, reported.metric),
                 "tolerance": tolerance_for(reported.metric),
+                **_reproduced_fields(reproduced.get((model.id, reported.task_id, reported.metric)), reported.value),
             }
         )
     return rows
+
+
+def model_reproductions(model_id: int) -> dict[tuple[int, str, str], queries.Reproduction]:
+    """(model id, task id, metric) -> reproductions of every graded metric of one model, per data version."""
+    return memo(("model_reproductions", model_id), lambda: queries.reproductions(db_session(), model_id=model_id, main_only=False))
+
+
+def _reproduced_fields(entry: queries.Reproduction | None, reported_value: float) -> dict:
+    """The latest reproduction's number and grade for one reported number (None when never reproduced).
+
+    The grade is the one stored by ``leaderboard reproduce`` against the reported number; it is
+    left out when that reproduction was graded against another reported value (the config's
+    number changed since).
+    """
+    graded = entry.grades.get("reported") if entry is not None else None
+    if graded is not None and graded.expected != reported_value:
+        graded = None
+    return {
+        "reproduced": graded.got if graded else None,
+        "reproduced_grade": graded.grade if graded else None,
+        "reproduction_run_id": entry.last_run_id if entry is not None else None,
+        "reproductions": entry.count if entry is not None else 0,
+    }
 
 
 @pages.get("/models/<path:name>")
@@ -500,9 +584,11 @@ def model_page(name: str):
     for run in current:
         task = snap.tasks.get(run.task_id)
         metrics = task_metrics(task, {m for (v, m) in run.scores if v == ""}) if task else sorted({m for (v, m) in run.scores})
-        metrics = [m for m in metrics if ("", m) in run.scores]
+        metrics = [m for m in metrics if ("", m) in run.scores and m != queries.GOLD_SCORE]
         all_metrics.extend(m for m in metrics if m not in all_metrics)
         rows.append({"run": run, "task": task, "metrics": metrics, "trained": queries.trained_on(model, task) if task else None})
+    if not fmt:
+        _add_cell_info(model, rows)
     if fmt:
         columns = ["task", "benchmark", "main_score", *all_metrics, "run_id", "finished_at", "zero_shot"]
         records = [
@@ -542,6 +628,20 @@ def model_page(name: str):
         tasks=snap.tasks,
         manifest_sections=manifest_sections,
     )
+
+
+def _add_cell_info(model: ModelInfo, rows: list[dict]) -> None:
+    """Each current run's main-score CI tooltip, grade badge and "reproduced N times, last grade X"."""
+    grades = cellinfo.reproductions()
+    intervals = cellinfo.intervals(r["run"].id for r in rows)
+    for r in rows:
+        main = r["run"].scores.get(("", r["task"].main_score)) if r["task"] else None
+        reproduction = grades.get((model.id, r["run"].task_id))
+        r["ci_title"] = confidence.interval_text(main, intervals.get(r["run"].id)) + f" · {main!r}" if main is not None else ""
+        r["badge"] = Markup(cellinfo.badge_html(reproduction, r["run"].id))
+        r["reproduced"] = cellinfo.summary(reproduction)
+        r["reproduced_title"] = cellinfo.grade_title(reproduction, r["run"].id) if reproduction and reproduction.grade else ""
+        r["reproduced_grade"] = reproduction.grade if reproduction else None
 
 
 def _score_table(benchmark: str, rows: list[dict]) -> dict:
@@ -658,8 +758,20 @@ def compare_page():
     table = board(benchmark, Filters())
     chosen = {row.model.name: row for row in table.rows if row.model.name in names}
     rows = [chosen[n] for n in names if n in chosen]
+    grades = cellinfo.reproductions()
+    intervals = cellinfo.intervals(c.run_id for r in rows for c in r.cells if c.value is not None)
+    cells = {
+        (r.model.id, i): {
+            "title": confidence.interval_text(c.value, intervals.get(c.run_id)),
+            "badge": Markup(cellinfo.badge_html(grades.get((r.model.id, table.columns[i].id)), c.run_id)),
+        }
+        for r in rows
+        for i, c in enumerate(r.cells)
+        if c.value is not None
+    }
     return render_template(
         "compare.html",
+        cells=cells,
         benchmark=benchmark,
         benchmarks=benchmarks,
         name=benchmark_name(benchmark),
@@ -682,7 +794,14 @@ def url_quote(text: str) -> str:
 def about_page():
     from web.filters import SIZE_BUCKETS as buckets
 
-    return render_template("about.html", buckets=buckets, unknown=SIZE_UNKNOWN)
+    return render_template(
+        "about.html",
+        buckets=buckets,
+        unknown=SIZE_UNKNOWN,
+        ci_resamples=f"{confidence.RESAMPLES:,}",
+        ci_seed=confidence.SEED,
+        permutations=f"{confidence.PERMUTATIONS:,}",
+    )
 
 
 @pages.get("/favicon.ico")

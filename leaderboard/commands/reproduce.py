@@ -139,7 +139,7 @@ def compare(model_a: str, model_b: str, task_list: str | None) -> None:
     from benchmarks.tasks import expand_task_ids
     from leaderboard import schema
     from leaderboard.db import make_engine, session_factory
-    from leaderboard.stats import paired_randomization_test, random_effects_meta
+    from leaderboard.stats import paired_randomization_test, random_effects_meta, spearman_contributions
 
     with session_factory(make_engine())() as session:
 
@@ -153,6 +153,15 @@ def compare(model_a: str, model_b: str, task_list: str | None) -> None:
             )
             return dict(session.execute(stmt).all())
 
+        def item_values(name: str, task_id: str, score: schema.Score) -> dict[str, float]:
+            """Per-query values whose mean is the main score (STS: Spearman terms, see stats)."""
+            if not task_id.startswith("sts/"):
+                return score.per_query
+            gold = session.scalar(select(schema.Score).where(schema.Score.run_id == score.run_id, schema.Score.metric == "gold_score"))
+            if gold is None:
+                raise UserError(f"{name} on {task_id}: the run stores no gold scores; rerun it to compare")
+            return spearman_contributions(score.per_query, gold.per_query)
+
         a_scores, b_scores = main_scores(model_a), main_scores(model_b)
         for name, found in ((model_a, a_scores), (model_b, b_scores)):
             if not found:
@@ -164,7 +173,9 @@ def compare(model_a: str, model_b: str, task_list: str | None) -> None:
         click.echo(f"{'task':24} {'n':>6} {'A':>8} {'B':>8} {'B−A':>9} {'d_z':>7} {'p':>8}")
         effects, sizes = [], []
         for task_id in tasks:
-            result = paired_randomization_test(a_scores[task_id].per_query, b_scores[task_id].per_query)
+            result = paired_randomization_test(
+                item_values(model_a, task_id, a_scores[task_id]), item_values(model_b, task_id, b_scores[task_id])
+            )
             effects.append(result.effect_size)
             sizes.append(result.queries)
             click.echo(

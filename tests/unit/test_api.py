@@ -47,6 +47,7 @@ def test_benchmark_table_rows(seeded, client):
     rows = {r["model"]: r for r in body["rows"]}
     row_fields = {"rank", "model", "parameters", "families", "license", "open_weights", "reference", "scores", "run_ids"}
     row_fields |= {"not_zero_shot", "mean", "complete", "n_scores", "mean_over_present"}
+    row_fields |= {"ci_low", "ci_high", "grade", "separable_from_above", "separability_p"}
     for name, row in rows.items():
         assert set(row) == row_fields
         for task in BEIR_TASKS:
@@ -87,7 +88,9 @@ def test_tasks_and_one_task(seeded, client):
     results = {r["model"]: r for r in one["results"]}
     assert set(results) == {m for m in seeded.main if "beir/scifact" in seeded.main[m]}
     result = results["bm25s-flat"]
-    assert set(result) == {"model", "run_id", "finished_at", "zero_shot", "trained_on", "scores"}
+    assert set(result) == {"model", "run_id", "finished_at", "zero_shot", "trained_on", "scores"} | {
+        "rank", "ci_low", "ci_high", "grade", "reproductions", "separable_from_above", "separability_p"
+    }  # fmt: skip
     assert result["scores"]["ndcg_at_10"] == seeded.main["bm25s-flat"]["beir/scifact"]
     assert len(result["scores"]) > 1  # every metric, not just the main one
     assert client.get("/api/v1/tasks?benchmark=sts").json["tasks"][0]["benchmark"] == "sts"
@@ -109,7 +112,9 @@ def test_models_and_one_model(seeded, client):
     assert results["beir/scifact"]["command"] == f"leaderboard run {name} --tasks beir/scifact"
     assert results["beir/scifact"]["scores"]["ndcg_at_10"] == seeded.main[name]["beir/scifact"]
     reported = next(r for r in body["reported"] if r["task"] == "beir/scifact" and r["metric"] == "ndcg_at_10")
-    assert set(reported) == {"task", "metric", "reported", "source", "ours", "delta", "grade", "run_id"}
+    assert set(reported) == {"task", "metric", "reported", "source", "ours", "delta", "grade", "run_id"} | {
+        "reproduced", "reproduced_grade", "reproduction_run_id", "reproductions"
+    }  # fmt: skip
     assert reported["grade"] == grade(reported["reported"], seeded.main[name]["beir/scifact"], "ndcg_at_10")
     variants = next(r for r in client.get("/api/v1/models/community-e5-small").json["results"] if r["task"] == "beir/scifact")
     assert set(variants["variants"]) == {"dim=64", "dim=128"}

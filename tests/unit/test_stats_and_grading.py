@@ -47,3 +47,19 @@ def test_meta_analysis_of_identical_effects_has_no_heterogeneity():
     assert meta.pooled_effect == pytest.approx(0.4)
     assert meta.tau_squared == 0.0
     assert meta.ci_low < 0.4 < meta.ci_high and meta.p_value < 1e-6
+
+
+def test_spearman_contributions_average_to_spearman():
+    from scipy.stats import spearmanr
+
+    from leaderboard.stats import spearman_contributions
+
+    similarity = {f"p{i}": float((i * 7) % 11) for i in range(30)}
+    gold = {f"p{i}": float(i % 5) for i in range(30)}
+    terms = spearman_contributions(similarity, gold)
+    assert sum(terms.values()) / len(terms) == pytest.approx(spearmanr(list(similarity.values()), list(gold.values()))[0], abs=1e-12)
+
+
+def test_constant_difference_is_a_large_effect_not_none():
+    result = paired_randomization_test({f"q{i}": 0.0 for i in range(30)}, {f"q{i}": 0.1 for i in range(30)})
+    assert result.effect_size > 1e3
