@@ -13,11 +13,28 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("LEADERBOARD_TEST_DATA_DIR", REPO.parent / "shared" / "datasets")).resolve()
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="database behind LEADERBOARD_DB in every test: a fresh SQLite file, or the PostgreSQL at "
+        "LEADERBOARD_TEST_PG_URL emptied before each test (CI runs the storage and web tests both ways)",
+    )
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
+def isolated_env(tmp_path, monkeypatch, request):
     """Every test gets its own cache and database; nothing touches the user's files."""
     monkeypatch.setenv("LEADERBOARD_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("LEADERBOARD_DB", f"sqlite:///{tmp_path / 'board.db'}")
+    if request.config.getoption("--db") == "postgresql":
+        url = os.environ.get("LEADERBOARD_TEST_PG_URL")
+        if not url:
+            pytest.fail("--db postgresql needs LEADERBOARD_TEST_PG_URL")
+        reset_database(url)
+        monkeypatch.setenv("LEADERBOARD_DB", url)
+    else:
+        monkeypatch.setenv("LEADERBOARD_DB", f"sqlite:///{tmp_path / 'board.db'}")
     monkeypatch.setenv("LEADERBOARD_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     yield
