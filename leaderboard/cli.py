@@ -28,7 +28,7 @@ def main(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    for noisy in ("httpx", "urllib3", "bm25s", "filelock"):
+    for noisy in ("httpx", "urllib3", "bm25s", "filelock", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
