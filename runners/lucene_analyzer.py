@@ -84,13 +84,23 @@ def make_analyzer(stemmer: str = "porter", stopwords: str = "lucene") -> Callabl
     else:
         stops = frozenset()
 
+    # the same surface form always analyses the same way: memoise it (most tokens repeat)
+    analysed: dict[str, str | None] = {}
+
+    def analyse_token(raw: str) -> str | None:
+        token = _POSSESSIVE.sub("", raw).lower()
+        if not token or token in stops:
+            return None
+        return stem(token) if stem else token
+
     def analyze(text: str) -> list[str]:
         tokens = []
-        for match in _TOKEN.finditer(text):
-            token = _POSSESSIVE.sub("", match.group()).lower()
-            if not token or token in stops:
-                continue
-            tokens.append(stem(token) if stem else token)
+        for raw in _TOKEN.findall(text):
+            token = analysed.get(raw, "")
+            if token == "":
+                token = analysed[raw] = analyse_token(raw)
+            if token is not None:
+                tokens.append(token)
         return tokens
 
     return analyze
