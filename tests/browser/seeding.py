@@ -158,8 +158,15 @@ _TEMPLATE: tuple[Path, Seeded] | None = None
 
 
 def seeded_copy(db_url: str) -> Seeded:
-    """The fixture board in the SQLite file of ``db_url``: seeded once per test session, then copied."""
+    """The fixture board in the database at ``db_url``.
+
+    SQLite: seeded once per test session into a template file, then copied (fast). Any other
+    database (the PostgreSQL pass, ``--db postgresql``, which empties it before each test) is
+    seeded in place, because a file copy means nothing there.
+    """
     global _TEMPLATE
+    if not db_url.startswith("sqlite:///"):
+        return seed(db_url)
     if _TEMPLATE is None:
         folder = Path(tempfile.mkdtemp(prefix="leaderboard-web-seed-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)

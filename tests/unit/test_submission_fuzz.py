@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
+from tests.conftest import fuzz_examples
 
 KEYS = [
     "name",
@@ -53,14 +54,18 @@ hostile_yaml = st.one_of(configs_as_dicts.map(_dump), st.sampled_from(HOSTILE_TE
 
 
 def count_rows() -> tuple[int, int]:
-    with session_factory(make_engine())() as session:
-        return (
-            session.scalar(select(func.count()).select_from(schema.Submission)),
-            session.scalar(select(func.count()).select_from(schema.Model)),
-        )
+    engine = make_engine()  # disposed at once: hundreds of examples must not hold hundreds of PostgreSQL connections
+    try:
+        with session_factory(engine)() as session:
+            return (
+                session.scalar(select(func.count()).select_from(schema.Submission)),
+                session.scalar(select(func.count()).select_from(schema.Model)),
+            )
+    finally:
+        engine.dispose()
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=fuzz_examples(250), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=hostile_yaml)
 def test_cli_submit_never_crashes(tiny_task, tmp_path, text):
     path = tmp_path / "fuzz.yaml"
@@ -75,17 +80,19 @@ def test_cli_submit_never_crashes(tiny_task, tmp_path, text):
         assert count_rows() == before
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=fuzz_examples(250), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=hostile_yaml, tasks=st.one_of(st.text(max_size=30), st.sampled_from(["beir/tiny", "sts", "beir/*", ",,,", "../x"])))
 def test_core_create_submission_refuses_cleanly(tiny_task, text, tasks):
     from benchmarks.errors import UserError
     from leaderboard.submissions import create_submission
 
     before = count_rows()
-    make_session = session_factory(make_engine())
+    engine = make_engine()
     try:
-        with make_session() as session, session.begin():
+        with session_factory(engine)() as session, session.begin():
             create_submission(session, text, tasks, token=None, submitter="fuzz")
     except UserError as err:
         assert "\n" not in str(err) and str(err)
         assert count_rows() == before
+    finally:
+        engine.dispose()

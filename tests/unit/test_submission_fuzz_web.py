@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from leaderboard.db import make_engine, session_factory
 from leaderboard.tokens import create_token
+from tests.conftest import fuzz_examples
 from tests.unit.test_submission_fuzz import HOSTILE_TEXT, KEYS, _dump, count_rows, hostile_yaml, values
 from web import create_app
 
@@ -89,7 +90,7 @@ def _post(client, secret: str, kind: str, payload, auth: str | None):
     return client.post("/api/v1/submissions", data=payload, headers=headers)
 
 
-@settings(FUZZ, max_examples=200)
+@settings(FUZZ, max_examples=fuzz_examples(200))
 @given(body=bodies, auth=auth_headers)
 def test_api_never_fails_and_refuses_clearly(fuzz_env, body, auth):
     client, secret = fuzz_env
@@ -120,7 +121,7 @@ form_fields = st.fixed_dictionaries(
 tokens_in_form = st.one_of(st.just("good"), st.just("good"), st.sampled_from(["", "lb_wrong", "<script>alert(1)</script>"]))
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=fuzz_examples(150))
 @given(fields=form_fields, token=tokens_in_form)
 def test_form_never_fails_and_shows_the_problem(fuzz_env, fields, token):
     import io
