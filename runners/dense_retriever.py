@@ -12,11 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-import numpy as np
-
 from benchmarks.errors import UserError
 from runners.device import best_device
-from runners.exact_search import exact_top_k
+from runners.exact_search import exact_top_k, prepare
 from runners.retrievers import Corpus, flat_text
 from runners.weights import resolve_weights
 from submissions.schema import ModelConfig
@@ -54,24 +52,19 @@ class DenseRetriever:
         too_big = [d for d in dims if d > full_dim]
         if too_big:
             raise UserError(f"model {self.config.name}: dims {too_big} exceed the embedding size {full_dim}; use sizes up to {full_dim}")
-        if self.config.similarity == "cosine" and not self.encoder.settings.normalize:
-            doc_emb = _unit(doc_emb)
-            query_emb = _unit(query_emb)
+        # cosine on unnormalised embeddings: rows are scaled to unit length inside the search, chunk by chunk
+        needs_unit = self.config.similarity == "cosine" and not self.encoder.settings.normalize
         start = time.perf_counter()
-        run = self._search(query_ids, query_emb, doc_ids, doc_emb, k)
+        run = self._search(query_ids, query_emb, doc_ids, doc_emb, k, dim=None, normalize=needs_unit)
         self.phase_times["search"] = time.perf_counter() - start
         self.variant_runs = {}
         for dim in dims:
             start = time.perf_counter()
             if dim == full_dim:
                 self.variant_runs[f"dim={dim}"] = run
-            else:
-                docs_d, queries_d = doc_emb[:, :dim], query_emb[:, :dim]
-                if self.config.similarity == "cosine":
-                    docs_d, queries_d = _unit(docs_d), _unit(queries_d)
-                self.variant_runs[f"dim={dim}"] = self._search(
-                    query_ids, np.ascontiguousarray(queries_d), doc_ids, np.ascontiguousarray(docs_d), k
-                )
+            else:  # a truncated unit vector is no longer one: cosine re-normalises the first `dim` coordinates
+                normalize = self.config.similarity == "cosine"
+                self.variant_runs[f"dim={dim}"] = self._search(query_ids, query_emb, doc_ids, doc_emb, k, dim=dim, normalize=normalize)
             self.phase_times[f"search_dim={dim}"] = time.perf_counter() - start
         self.counters = {
             "corpus_docs_per_s": len(doc_ids) / max(self.phase_times["encode_corpus"], 1e-9),
@@ -83,13 +76,13 @@ class DenseRetriever:
         self.counters.update(getattr(self.encoder, "stats", {}))
         return run
 
-    def _search(self, query_ids, query_emb, doc_ids, doc_emb, k) -> dict[str, dict[str, float]]:
+    def _search(self, query_ids, query_emb, doc_ids, doc_emb, k, *, dim: int | None, normalize: bool) -> dict[str, dict[str, float]]:
         if self.config.search == "exact":
-            scores, index = exact_top_k(query_emb, doc_emb, k, device=self.device)
-        else:
+            scores, index = exact_top_k(query_emb, doc_emb, k, device=self.device, dim=dim, normalize=normalize)
+        else:  # FAISS builds an in-memory index of the whole (truncated, normalised) matrix
             from runners.faiss_search import faiss_top_k
 
-            scores, index = faiss_top_k(query_emb, doc_emb, k, self.config.search)
+            scores, index = faiss_top_k(prepare(query_emb, dim, normalize), prepare(doc_emb, dim, normalize), k, self.config.search)
         return {
             qid: {doc_ids[j]: float(s) for j, s in zip(index[row], scores[row], strict=True) if j >= 0} for row, qid in enumerate(query_ids)
         }
@@ -140,11 +133,6 @@ def _cached(encoder, weights_sha256: dict[str, str], device: str):
         "device": str(device).split(":")[0],
     }
     return CachedEncoder(encoder, cache_dir() / "embeddings", identity)
-
-
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.clip(norms, 1e-12, None)).astype(np.float32, copy=False)
 
 
 def _faiss_describe(kind: str) -> str:

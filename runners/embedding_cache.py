@@ -14,7 +14,11 @@ Safety: a shard is written to a temporary name, fsynced, then renamed — reader
 half-written shard, a crash leaves at most an ignored ``.tmp`` file, and concurrent writers
 each add their own shard (duplicate rows across shards are harmless).  Shards are read with
 ``mmap_mode="r"``, so a large cache is not loaded into memory.  Encoding writes a shard every
-``flush_every`` texts, so an interrupted run resumes from what it had finished.
+``flush_every`` texts, so an interrupted run resumes from what it had finished, and memory
+holds at most one such block of new embeddings.  The matrix handed back is in memory up to
+``LEADERBOARD_EMBEDDINGS_IN_RAM_MB`` (default 2 GiB), beyond that a memory-mapped scratch file
+that the chunked search (:mod:`runners.exact_search`) reads a block at a time: a corpus larger
+than host memory is encoded and searched in bounded memory.
 """
 
 from __future__ import annotations
@@ -46,8 +50,19 @@ def _atomic_write(path: Path, write: Callable[[object], None]) -> None:
     os.replace(tmp, path)
 
 
+def _in_memory_limit_mb() -> float:
+    """``LEADERBOARD_EMBEDDINGS_IN_RAM_MB`` (default 2048): larger result matrices are memory-mapped."""
+    value = os.environ.get("LEADERBOARD_EMBEDDINGS_IN_RAM_MB", "2048")
+    try:
+        return float(value)
+    except ValueError:
+        from benchmarks.errors import UserError
+
+        raise UserError(f"LEADERBOARD_EMBEDDINGS_IN_RAM_MB={value!r} is not a number of MiB; set it to e.g. 2048") from None
+
+
 class EmbeddingCache:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, in_memory_mb: float | None = None) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self._index: dict[str, tuple[Path, int]] = {}
@@ -55,6 +70,8 @@ class EmbeddingCache:
         self._seen: set[Path] = set()
         self.hits = 0
         self.misses = 0
+        self.spilled_rows = 0
+        self.in_memory_mb = in_memory_mb if in_memory_mb is not None else _in_memory_limit_mb()
 
     def _refresh(self) -> None:
         for keys_file in sorted(self.folder.glob("shard-*.keys")):
@@ -76,6 +93,20 @@ class EmbeddingCache:
         # the matrix first, then its keys: a shard counts only once its .keys file exists
         _atomic_write(shard, lambda handle: np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32)))
         _atomic_write(self.folder / f"{name}.keys", lambda handle: handle.write("\n".join(keys).encode()))
+
+    def _allocate(self, rows: int, dim: int) -> np.ndarray:
+        """The result matrix: in memory up to ``in_memory_mb``, else a memory-mapped scratch file.
+
+        The scratch file lives next to the shards and is unlinked as soon as it is mapped, so it
+        disappears with the process whatever happens; the search reads it chunk by chunk.
+        """
+        if rows * dim * 4 <= self.in_memory_mb * 2**20:
+            return np.empty((rows, dim), dtype=np.float32)
+        scratch = self.folder / f"matrix-{uuid.uuid4().hex}.tmp"
+        out = np.lib.format.open_memmap(scratch, mode="w+", dtype=np.float32, shape=(rows, dim))
+        scratch.unlink()
+        self.spilled_rows += rows
+        return out
 
     def encode(self, texts: Sequence[str], compute: Callable[[list[str]], np.ndarray], *, flush_every: int = 20_000) -> np.ndarray:
         """Embeddings of ``texts`` in order; only texts never seen before are passed to ``compute``.
@@ -99,7 +130,7 @@ class EmbeddingCache:
         if not texts:
             return np.empty((0, 0), dtype=np.float32)
         first_shard, _ = self._index[keys[0]]
-        out = np.empty((len(texts), self._array(first_shard).shape[1]), dtype=np.float32)
+        out = self._allocate(len(texts), self._array(first_shard).shape[1])
         for position, key in enumerate(keys):
             shard, row = self._index[key]
             out[position] = self._array(shard)[row]
@@ -130,4 +161,7 @@ class CachedEncoder:
 
     @property
     def stats(self) -> dict[str, int]:
-        return {"cache_hits": sum(c.hits for c in self.caches.values()), "cache_misses": sum(c.misses for c in self.caches.values())}
+        caches = self.caches.values()
+        stats = {"cache_hits": sum(c.hits for c in caches), "cache_misses": sum(c.misses for c in caches)}
+        spilled = sum(c.spilled_rows for c in caches)
+        return stats | ({"memory_mapped_rows": spilled} if spilled else {})

@@ -47,3 +47,14 @@ def test_flushes_in_shards_while_encoding(tmp_path):
     cache = EmbeddingCache(tmp_path)
     cache.encode([f"t{i}" for i in range(10)], CountingEncoder().encode, flush_every=4)
     assert len(list(tmp_path.glob("shard-*.keys"))) == 3
+
+
+def test_a_matrix_over_the_memory_limit_is_memory_mapped_and_leaves_no_file(tmp_path):
+    texts = [f"text number {i}" for i in range(300)]
+    in_memory = EmbeddingCache(tmp_path / "a").encode(texts, CountingEncoder().encode)
+    spilling = EmbeddingCache(tmp_path / "b", in_memory_mb=0.001)  # 300 × 3 floats > 1 KiB
+    mapped = spilling.encode(texts, CountingEncoder().encode)
+    assert isinstance(mapped, np.memmap)
+    assert spilling.spilled_rows == 300
+    assert np.array_equal(np.asarray(mapped), in_memory)
+    assert not list((tmp_path / "b").glob("matrix-*"))  # the scratch file is unlinked once mapped

@@ -74,6 +74,24 @@ def test_a_truncated_size_is_truncate_renormalise_search(tiny_task, tmp_path):
     assert {q for q, _, _ in TINY_QRELS} == set(got["ndcg_at_10"].per_query)
 
 
+def test_a_memory_mapped_corpus_gives_the_in_memory_scores(tiny_task, tmp_path, monkeypatch):
+    """Over LEADERBOARD_EMBEDDINGS_IN_RAM_MB the corpus matrix is a memmap read chunk by chunk:
+    same scores, every variant, to the last digit."""
+    folder = make_tiny_st_model(tmp_path / "m", normalize=False)
+    config = dense_config(folder, dims=[4, 16])
+    in_memory = run_model_on_task(config, tiny_task)
+    monkeypatch.setenv("LEADERBOARD_EMBEDDINGS_IN_RAM_MB", "0")
+    monkeypatch.setenv("LEADERBOARD_CACHE_DIR", str(tmp_path / "other-cache"))  # encode again, then spill
+    mapped = run_model_on_task(config, tiny_task)
+    assert mapped.manifest["model"]["memory_mapped_rows"] == 5 + 3  # corpus and queries
+    assert "memory_mapped_rows" not in in_memory.manifest["model"]
+    for name, scores in [("", (in_memory.scores, mapped.scores))] + [
+        (v, (in_memory.variant_scores[v], mapped.variant_scores[v])) for v in in_memory.variant_scores
+    ]:
+        for metric, result in scores[0].items():
+            assert scores[1][metric].per_query == result.per_query, (name, metric)
+
+
 def test_variants_are_stored_next_to_the_main_scores(tiny_task, tmp_path):
     folder = make_tiny_st_model(tmp_path / "m")
     config = tmp_path / "mrl.yaml"
