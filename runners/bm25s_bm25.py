@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from runners.lucene_analyzer import make_analyzer
+from runners.lucene_analyzer import TermIds
 from runners.retrievers import Corpus, flat_text
 from submissions.schema import ModelConfig
 
@@ -32,21 +32,18 @@ class Bm25sBM25:
         import numpy as np
         from tqdm.auto import tqdm
 
-        analyze = make_analyzer(self.settings.stemmer, self.settings.stopwords)
+        terms = TermIds(self.settings.stemmer, self.settings.stopwords)
         doc_ids = list(corpus)
         start = time.perf_counter()
-        vocab: dict[str, int] = {}
-        corpus_ids = [
-            [vocab.setdefault(token, len(vocab)) for token in analyze(self._doc_text(corpus[d]))]
-            for d in tqdm(doc_ids, desc="analysing corpus", unit="doc", leave=False)
-        ]
+        corpus_ids = [terms.ids(self._doc_text(corpus[d])) for d in tqdm(doc_ids, desc="analysing corpus", unit="doc", leave=False)]
+        vocab = terms.vocab
         retriever = bm25s.BM25(k1=self.settings.k1, b=self.settings.b, method="lucene")
         retriever.index(bm25s.tokenization.Tokenized(ids=corpus_ids, vocab=vocab), show_progress=False)
         self.phase_times["index"] = time.perf_counter() - start
 
         start = time.perf_counter()
         query_ids = list(queries)
-        query_tokens = [[vocab[t] for t in analyze(queries[q]) if t in vocab] for q in query_ids]
+        query_tokens = [terms.ids(queries[q], grow=False) for q in query_ids]
         k = min(k, len(doc_ids))
         run: dict[str, dict[str, float]] = {}
         for row, qid in enumerate(tqdm(query_ids, desc="searching (bm25s)", unit="query", leave=False)):

@@ -68,8 +68,8 @@ _TOKEN = re.compile(
 _POSSESSIVE = re.compile(r"['’][sS]$")
 
 
-def make_analyzer(stemmer: str = "porter", stopwords: str = "lucene") -> Callable[[str], list[str]]:
-    """A function text -> analysed tokens, with the chosen stemmer and stop list."""
+def _token_analyser(stemmer: str, stopwords: str) -> Callable[[str], str | None]:
+    """One surface form -> its analysed term, or None when the stop list drops it."""
     stem = None
     if stemmer != "none":
         import Stemmer
@@ -84,14 +84,20 @@ def make_analyzer(stemmer: str = "porter", stopwords: str = "lucene") -> Callabl
     else:
         stops = frozenset()
 
-    # the same surface form always analyses the same way: memoise it (most tokens repeat)
-    analysed: dict[str, str | None] = {}
-
     def analyse_token(raw: str) -> str | None:
         token = _POSSESSIVE.sub("", raw).lower()
         if not token or token in stops:
             return None
         return stem(token) if stem else token
+
+    return analyse_token
+
+
+def make_analyzer(stemmer: str = "porter", stopwords: str = "lucene") -> Callable[[str], list[str]]:
+    """A function text -> analysed tokens, with the chosen stemmer and stop list."""
+    analyse_token = _token_analyser(stemmer, stopwords)
+    # the same surface form always analyses the same way: memoise it (most tokens repeat)
+    analysed: dict[str, str | None] = {}
 
     def analyze(text: str) -> list[str]:
         tokens = []
@@ -104,3 +110,32 @@ def make_analyzer(stemmer: str = "porter", stopwords: str = "lucene") -> Callabl
         return tokens
 
     return analyze
+
+
+class TermIds:
+    """Text -> term ids over a vocabulary, the analyser's output as bm25s indexes it.
+
+    The hot loop of BM25 indexing in pure Python, so it does as little per token as it can:
+    each new surface form is analysed once (found with a set difference, in C), and a text
+    becomes ids by one dict lookup per token.  The terms and their order are exactly those of
+    :func:`make_analyzer`.  Index first (``grow=True``), then queries (``grow=False``: a term
+    the corpus lacks is dropped, as it could not score).
+    """
+
+    def __init__(self, stemmer: str = "porter", stopwords: str = "lucene") -> None:
+        self._analyse_token = _token_analyser(stemmer, stopwords)
+        self.vocab: dict[str, int] = {}
+        self._ids: dict[str, int] = {}  # surface form -> term id; -1 = dropped
+
+    def ids(self, text: str, *, grow: bool = True) -> list[int]:
+        forms = _TOKEN.findall(text)
+        known = self._ids
+        for form in set(forms).difference(known):
+            term = self._analyse_token(form)
+            if term is None:
+                known[form] = -1
+            elif grow:
+                known[form] = self.vocab.setdefault(term, len(self.vocab))
+            else:
+                known[form] = self.vocab.get(term, -1)
+        return [i for i in map(known.__getitem__, forms) if i >= 0]
