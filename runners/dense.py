@@ -215,6 +215,17 @@ class DenseEncoder:
         self.settings = resolve_settings(config, folder, model_max_length(self.tokenizer, self.model.config))
         self.dense_layers = [StDense(folder / path, device) for path in self.settings.dense_layers]
 
+    def _batches(self, prepared: list[str]) -> list[np.ndarray]:
+        """Longest first: ``batch_size`` texts by character length (sentence-transformers' order, the
+        default), or, with ``batch_tokens``, by token length within that token budget."""
+        from runners.batching import budget_batches, token_lengths
+
+        if self.config.batch_tokens is None:
+            lengths = np.array([len(text) for text in prepared], dtype=np.int64)
+            return budget_batches(lengths, self.config.batch_size, None)
+        lengths = token_lengths(self.tokenizer, prepared, self.settings.max_length)
+        return budget_batches(lengths, self.config.batch_size, self.config.batch_tokens)
+
     def encode(self, texts: list[str], prompt: str = "", desc: str = "encoding") -> np.ndarray:
         """Embeddings in the order of ``texts``; batches sorted by length to waste no padding."""
         import torch
@@ -223,12 +234,9 @@ class DenseEncoder:
         prepared = [(prompt + text).strip() for text in texts]
         if self.settings.lowercase:
             prepared = [text.lower() for text in prepared]
-        order = np.argsort([-len(text) for text in prepared], kind="stable")
-        batch_size = self.config.batch_size
         out: np.ndarray | None = None
         with torch.inference_mode(), tqdm(total=len(prepared), desc=desc, unit="text", leave=False) as bar:
-            for start in range(0, len(prepared), batch_size):
-                index = order[start : start + batch_size]
+            for index in self._batches(prepared):
                 batch = self.tokenizer(
                     [prepared[i] for i in index],
                     padding=True,

@@ -104,6 +104,7 @@ class DenseRetriever:
             "document_prompt": self.config.document_prompt,
             "dtype": self.config.dtype,
             "batch_size": self.config.batch_size,
+            "batch_tokens": self.config.batch_tokens,
             "device": self.device,
             "search": "exact top-k (torch, chunks of 50,000 docs)"
             if self.config.search == "exact"

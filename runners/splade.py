@@ -81,18 +81,9 @@ class SpladeRetriever:
     # ------------------------------------------------------------------ encoding
     def _batches(self, texts: list[str]) -> list[np.ndarray]:
         """Index batches, longest texts first, each within ``batch_size`` texts and the token budget."""
-        lengths = np.array(
-            [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]], dtype=np.int64
-        )
-        order = np.argsort(-lengths, kind="stable")
-        batches: list[np.ndarray] = []
-        start = 0
-        while start < len(order):
-            longest = max(int(lengths[order[start]]), 1)  # sorted: the first is the longest of its batch
-            size = max(1, min(self.config.batch_size, self.token_budget // longest))
-            batches.append(order[start : start + size])
-            start += size
-        return batches
+        from runners.batching import budget_batches, token_lengths
+
+        return budget_batches(token_lengths(self.tokenizer, texts, self.max_length), self.config.batch_size, self.token_budget)
 
     def encode(self, texts: list[str], prompt: str = "", desc: str = "encoding"):
         """One sparse row (``vocab_size`` columns, float32) per text, in the order of ``texts``."""

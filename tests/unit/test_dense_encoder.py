@@ -11,7 +11,7 @@ TEXTS = ["vitamin deficiency and bone fracture", "cancer", "  sleep and memory o
 
 
 def config_for(folder, **overrides) -> ModelConfig:
-    return ModelConfig(name="tiny", family=["dense"], backend="dense", weights={"path": str(folder)}, batch_size=2, **overrides)
+    return ModelConfig(name="tiny", family=["dense"], backend="dense", weights={"path": str(folder)}, **{"batch_size": 2, **overrides})
 
 
 @pytest.mark.parametrize("pooling", ["mean", "cls", "last"])
@@ -37,3 +37,24 @@ def test_prompts_change_embeddings(tmp_path):
     encoder = DenseEncoder(config_for(folder), folder, "cpu")
     assert not np.allclose(encoder.encode(["cancer"]), encoder.encode(["cancer"], prompt="memory: "))
     assert np.allclose(np.linalg.norm(encoder.encode(TEXTS), axis=1), 1.0, atol=1e-5)
+
+
+def test_token_budget_batches_give_the_same_embeddings_within_their_budget(tmp_path, monkeypatch):
+    """batch_tokens: dynamic batches (many short texts, few long ones) never exceed the budget of
+    padded tokens, and embeddings equal the fixed-count batching's."""
+    folder = make_tiny_st_model(tmp_path / "m", max_length=64)
+    texts = [f"{'measles vaccine ' * (i % 9)} text {i}" for i in range(40)]
+    fixed = DenseEncoder(config_for(folder, batch_size=8), folder, "cpu").encode(texts)
+    dynamic = DenseEncoder(config_for(folder, batch_size=32, batch_tokens=96), folder, "cpu")
+    shapes: list[tuple[int, int]] = []
+    original = dynamic.model.forward
+
+    def forward(**batch):
+        shapes.append(tuple(batch["input_ids"].shape))
+        return original(**batch)
+
+    monkeypatch.setattr(dynamic.model, "forward", forward)
+    assert np.allclose(dynamic.encode(texts), fixed, atol=1e-5)
+    assert all(rows * width <= 96 for rows, width in shapes)
+    assert max(rows for rows, _ in shapes) > min(rows for rows, _ in shapes)  # batch size follows length
+    assert sum(rows for rows, _ in shapes) == len(texts)
