@@ -114,6 +114,28 @@ def test_masked_max_by_slices_equals_masking():
     assert torch.equal(masked_max(logits, mask, right_padded=False), masked)
 
 
+def test_decoder_by_vocabulary_slices_equals_full_logits():
+    """The sliced head (several slices, both paddings) gives the full-logits masked max, bit for bit."""
+    import torch
+
+    from runners.splade import VOCAB_SLICE, sliced_decoder_max
+
+    torch.manual_seed(0)
+    decoder = torch.nn.Linear(16, 2 * VOCAB_SLICE + 37)
+    hidden = torch.randn(3, 9, 16)
+    mask = torch.tensor([[1] * 9, [1] * 5 + [0] * 4, [1] * 2 + [0] * 7])
+    with torch.inference_mode():
+        full = masked_max(decoder(hidden), mask, right_padded=True)
+        assert torch.allclose(sliced_decoder_max(hidden, mask, decoder, right_padded=True), full, atol=1e-6, rtol=0)
+        assert torch.allclose(sliced_decoder_max(hidden, mask, decoder, right_padded=False), full, atol=1e-6, rtol=0)
+
+
+def test_the_retriever_runs_the_head_by_slices(tiny_mlm):
+    retriever = SpladeRetriever(splade_config(tiny_mlm))
+    assert retriever.decoder is not None
+    assert "slices" in retriever.describe()["mlm_head"]
+
+
 def test_max_length_defaults_to_the_model_limit(tiny_mlm):
     retriever = SpladeRetriever(splade_config(tiny_mlm))
     assert retriever.max_length == 64 and retriever.max_length_origin == "model files"  # max_position_embeddings
