@@ -1,6 +1,7 @@
 """BM25 on SciFact: our bm25s path vs plain bm25s; our Lucene path vs plain Pyserini.
 
-Index + search times, same data, same process, same analyzer settings where the peer allows.
+Index + search times, same data, same process, same analyzer settings where the peer allows
+(bm25s: best of three alternating rounds; Lucene: one round each, the index is built cold).
 Prints ``bm25-scifact bm25s 1.05x lucene 0.98x``-style ratios (peer time / our time; >1 = we
 are faster).
 
@@ -77,8 +78,12 @@ def main() -> None:
     data = load_split(task.folder, task.split, task.id)
     with tempfile.TemporaryDirectory() as cache:
         os.environ["LEADERBOARD_CACHE_DIR"] = cache  # cold Lucene index for a fair comparison
-        peer_s = plain_bm25s(data.corpus, data.queries)
-        our_s = ours("bm25s-flat", data.corpus, data.queries, data.sha256)
+        # best of 3 alternating rounds: a 1-second job on a shared 2-core VM is noisy
+        peer_runs, our_runs = [], []
+        for _ in range(3):
+            peer_runs.append(plain_bm25s(data.corpus, data.queries))
+            our_runs.append(ours("bm25s-flat", data.corpus, data.queries, data.sha256))
+        peer_s, our_s = min(peer_runs), min(our_runs)
         try:
             peer_l = plain_pyserini(data.corpus, data.queries)
             our_l = ours("bm25-flat", data.corpus, data.queries, data.sha256)
