@@ -76,6 +76,7 @@ def test_minilm_reproduces_mteb_scifact(shared_data):
     assert outcome.manifest["weights_sha256"]["model.safetensors"].startswith("53aa5117")
 
 
+@pytest.mark.also_on_postgresql
 def test_cli_run_and_results_on_scifact(shared_data):
     runner = CliRunner()
     for _ in range(2):

@@ -19,7 +19,7 @@ from tests.conftest import SHARED_DATA
 from tests.integration.conftest import require
 from tests.tiny_models import make_tiny_st_model
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.also_on_postgresql]
 
 
 def run_cli(config_path, tasks: str):
