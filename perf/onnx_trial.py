@@ -15,8 +15,6 @@ Usage: .venv/bin/python perf/onnx_trial.py [N]
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
 import sys
 import tempfile
@@ -29,10 +27,15 @@ from perf._common import use_shared_data
 
 
 def longest_docs(count: int) -> list[str]:
-    corpus = use_shared_data() / "beir" / "scifact" / "corpus.jsonl.gz"
-    with gzip.open(corpus, "rt", encoding="utf-8") as handle:
-        docs = [(row["title"] + " " + row["text"]).strip() for row in map(json.loads, handle)]
-    return sorted(docs, key=len, reverse=True)[:count]
+    """The ``count`` longest SciFact documents, as our runs feed them to the encoder."""
+    from benchmarks.beir.loader import load_split
+    from benchmarks.tasks import get_task
+    from runners.retrievers import flat_text
+
+    use_shared_data()
+    task = get_task("beir/scifact")
+    corpus = load_split(task.folder, task.split, task.id).corpus
+    return sorted((flat_text(doc) for doc in corpus.values()), key=len, reverse=True)[:count]
 
 
 def main() -> None:

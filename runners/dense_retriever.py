@@ -58,13 +58,13 @@ class DenseRetriever:
         run = self._search(query_ids, query_emb, doc_ids, doc_emb, k, dim=None, normalize=needs_unit)
         self.phase_times["search"] = time.perf_counter() - start
         self.variant_runs = {}
+        renormalise = self.config.similarity == "cosine"  # a truncated unit vector is no longer one
         for dim in dims:
             start = time.perf_counter()
             if dim == full_dim:
                 self.variant_runs[f"dim={dim}"] = run
-            else:  # a truncated unit vector is no longer one: cosine re-normalises the first `dim` coordinates
-                normalize = self.config.similarity == "cosine"
-                self.variant_runs[f"dim={dim}"] = self._search(query_ids, query_emb, doc_ids, doc_emb, k, dim=dim, normalize=normalize)
+            else:
+                self.variant_runs[f"dim={dim}"] = self._search(query_ids, query_emb, doc_ids, doc_emb, k, dim=dim, normalize=renormalise)
             self.phase_times[f"search_dim={dim}"] = time.perf_counter() - start
         self.counters = {
             "corpus_docs_per_s": len(doc_ids) / max(self.phase_times["encode_corpus"], 1e-9),
