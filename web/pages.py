@@ -8,7 +8,6 @@ shown (all pages).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 
@@ -18,6 +17,7 @@ from markupsafe import Markup, escape
 
 from leaderboard import queries
 from leaderboard.queries import BoardRow, BoardTable, ModelInfo, Snapshot, TaskInfo
+from leaderboard.serialize import dumps
 from web import cellinfo, confidence
 from web.cache import cached_response, db_session, memo, run_stats, snapshot
 from web.filters import FAMILIES, SIZE_BUCKETS, SIZE_UNKNOWN, Filters, size_bucket
@@ -421,7 +421,7 @@ def task_page(task_id: str):
         order=order,
         filters=filters,
         reported=reported_here,
-        spec_json=json.dumps(spec, indent=2, sort_keys=True, default=str),
+        spec_json=dumps(spec, indent=2, sort_keys=True, default=str),
         has_results=bool(results),
     )
 
@@ -695,7 +695,7 @@ def manifest_sections(manifest: dict) -> list[tuple[str, dict]]:
     return sections
 
 
-@pages.get("/runs/<int:run_id>")
+@pages.get("/runs/<id:run_id>")
 @cached_response
 def run_page(run_id: int):
     detail = memo(("run", run_id), lambda: queries.run_detail(db_session(), run_id))
@@ -715,7 +715,7 @@ def run_page(run_id: int):
             "manifest": summary.manifest,
             "metric_spec": detail.run.metric_spec,
         }
-        response = Response(json.dumps(body, indent=1, default=str), mimetype="application/json")
+        response = Response(dumps(body, indent=1, default=str), mimetype="application/json")
         response.headers["Content-Disposition"] = f'attachment; filename="run-{run_id}.json"'
         return response
     variants = sorted({v for (v, _) in summary.scores}, key=_variant_key)
