@@ -214,6 +214,11 @@ class Snapshot:
     def tasks_of(self, benchmark: str) -> list[TaskInfo]:
         return sorted((t for t in self.tasks.values() if t.benchmark == benchmark), key=lambda t: t.id)
 
+    @functools.cached_property
+    def licenses(self) -> frozenset[str]:
+        """Every licence on the board ("unknown" for a model without one): the values a licence filter can take."""
+        return frozenset(m.license or "unknown" for m in self.models.values())
+
 
 def _model_info(row: schema.Model | tuple) -> ModelInfo:
     (model_id, name, backend, families, config, parameters, license_, open_weights, is_reference, updated_at, *rest) = row

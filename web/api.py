@@ -25,7 +25,7 @@ from leaderboard.queries import ModelInfo, TaskInfo
 from leaderboard.serialize import dumps
 from web import cellinfo
 from web.cache import cached_response, db_session, memo, run_stats, snapshot
-from web.filters import Filters
+from web.filters import Filters, request_filters
 from web.labels import benchmark_blurb, benchmark_name, metric_label
 from web.pages import _reported_rows, board, known_benchmarks, registered_tasks, reproduce_commands, task_ranks
 from web.submissions import (
@@ -161,7 +161,7 @@ def benchmark(benchmark: str):
         abort(404, description=f"unknown benchmark {benchmark!r}")
 
     def build():
-        filters = Filters.from_args(request.args)
+        filters = request_filters()
         table = board(benchmark, filters)
         sort = request.args.get("sort", "")
         order = "asc" if request.args.get("order", "asc" if sort == "model" else "desc") == "asc" else "desc"
@@ -294,7 +294,7 @@ def task(task_id: str):
 def models():
     def build():
         snap = snapshot()
-        filters = Filters.from_args(request.args)
+        filters = request_filters()
         counts = {model_id: len(per_task) for model_id, per_task in snap.cells.items()}
         chosen = sorted((m for m in snap.models.values() if filters.keeps(m)), key=lambda m: m.name)
         return {"models": [{**model_record(m), "scores": counts.get(m.id, 0)} for m in chosen]}

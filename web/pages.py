@@ -20,7 +20,7 @@ from leaderboard.queries import BoardRow, BoardTable, ModelInfo, Snapshot, TaskI
 from leaderboard.serialize import dumps
 from web import cellinfo, confidence
 from web.cache import cached_response, db_session, memo, run_stats, snapshot
-from web.filters import FAMILIES, SIZE_BUCKETS, SIZE_UNKNOWN, Filters, size_bucket
+from web.filters import FAMILIES, SIZE_BUCKETS, SIZE_UNKNOWN, Filters, request_filters, size_bucket
 from web.formatting import human_count
 from web.labels import (
     benchmark_blurb,
@@ -270,7 +270,7 @@ def benchmark_page(benchmark: str):
     snap = snapshot()
     if benchmark not in known_benchmarks(snap):
         abort(404, description=f"There is no benchmark called “{benchmark}”.")
-    filters = Filters.from_args(request.args)
+    filters = request_filters()
     table = board(benchmark, filters)
     sort, order = _sort_args()
     rows = memo(("sorted", benchmark, filters.key(), sort, order), lambda: sort_rows(table, sort, order))
@@ -375,7 +375,7 @@ def task_page(task_id: str):
         model = snap.models.get(r["model_id"])
         if model is not None:
             rows.append({**r, "model": model, "trained": queries.trained_on(model, task)})
-    filters = Filters.from_args(request.args)
+    filters = request_filters()
     rows = [r for r in rows if filters.keeps(r["model"]) and not (filters.zero_shot and r["trained"])]
     sign = 1 if order == "asc" else -1
     if sort == "model":
@@ -468,7 +468,7 @@ def _task_cells(task: TaskInfo, rows: list[dict], shown: list[dict]) -> dict[int
 @cached_response
 def models_index():
     snap = snapshot()
-    filters = Filters.from_args(request.args)
+    filters = request_filters()
     coverage = memo(("coverage",), lambda: {model_id: snap.benchmark_counts(model_id) for model_id in snap.cells})
     models = sorted((m for m in snap.models.values() if filters.keeps(m)), key=lambda m: m.name.casefold())
     fmt = request.args.get("format")
