@@ -87,7 +87,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     """An engine for ``url`` (default :func:`db_url`), with the schema created if asked."""
     url = url or db_url()
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+    if url.startswith("sqlite:///") and not url.startswith(("sqlite:///:memory:", "sqlite:///file:")):  # file: is a URI (?mode=ro)
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     sqlite = url.startswith("sqlite")
     try:

@@ -140,6 +140,15 @@ def taken_by_race(name: str) -> UserError:
     return UserError(f"name: a model called {name!r} was taken a moment ago by another submission; choose another name")
 
 
+NAME_CONSTRAINTS = ("models.name", "submissions.name_key", "models_name_key", "uq_submissions_pending_name")
+
+
+def is_name_conflict(err: Exception) -> bool:
+    """Whether an IntegrityError came from one of the name constraints (SQLite names the column, PostgreSQL the constraint)."""
+    text = str(getattr(err, "orig", err))
+    return any(name in text for name in NAME_CONSTRAINTS)
+
+
 def release_placeholder(session: Session, name: str, submitter: str) -> None:
     """Free a name a failed or rejected submission held: delete its placeholder model (unpublished, no runs)."""
     model = session.scalars(select(schema.Model).where(schema.Model.name_key == name_key(name))).first()

@@ -22,7 +22,7 @@ RAISED = "the job raised "  # the line a traceback becomes (kept on a second pas
 # "/etc/hostname", "~/.cache/x", "/srv/weights/model.bin" at the start of a word (after a space,
 # a quote, "(", "=", "[", "{" or ","); not "beir/scifact", "https://host/a", "1/3" or "</b>".
 PATH = re.compile(r"(?<![^\s'\"(=\[{,])~?/[^\s'\"()\[\]{}<>,;:]+")
-EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|error))(?::|$)")
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s|:?$)")  # "psycopg.errors.NotNullViolation: null value …"
 
 
 def mask_paths(text: str) -> str:
@@ -58,7 +58,9 @@ def public_log(text: str, max_chars: int = MAX_TAIL) -> str:
         line = lines[i]
         if line.startswith("Traceback (most recent call last):"):
             name, i = _exception_name(lines, i)
-            out.append(f"{RAISED}{name}; its traceback is in the server's log")
+            line = f"{RAISED}{name}; its traceback is in the server's log"
+            if not out or out[-1] != line:  # a chained exception ("The above exception was the direct cause…")
+                out.append(line)
             continue
         if LOG_LINE.match(line) or line.startswith(RAISED):
             out.append(public_line(line))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks.errors import UserError
 from leaderboard import schema
-from leaderboard.names import Owner, check_name, release_placeholder, taken_by_race
+from leaderboard.names import Owner, check_name, is_name_conflict, release_placeholder, taken_by_race
 from leaderboard.public_log import public_line, public_log
 from leaderboard.schema import MAX_ID, PENDING_STATES, name_key
 from leaderboard.serialize import non_finite_paths
@@ -67,9 +67,14 @@ def create_submission(
     checked = check_submission(config_yaml, tasks)
     config = checked.config
     dump = config.model_dump(mode="json")
-    bad = non_finite_paths(dump)
-    if bad:  # strict JSON only in the database (PostgreSQL's json type refuses these outright)
-        raise ConfigError("submission", [(path, "must be a finite number, not NaN or infinity") for path in bad], "submission refused")
+    bad = [(path, "must be a finite number, not NaN or infinity") for path in non_finite_paths(dump)]  # strict JSON only
+    seen: dict[tuple, int] = {}
+    for i, reported in enumerate(config.reported):  # reported_scores is unique on (model, task, metric, source)
+        first = seen.setdefault((reported.task, reported.metric, reported.source), i)
+        if first != i:
+            bad.append((f"reported.{i}", f"repeats reported.{first} (same task, metric and source); give each number once"))
+    if bad:
+        raise ConfigError("submission", bad, "submission refused")
     name = config.name
     now = _now()
     if token is not None:
@@ -118,8 +123,10 @@ def create_submission(
             placeholder.submitter, placeholder.published = submitter, False
         session.add(sub)
         session.flush()
-    except IntegrityError as err:  # a concurrent submission of this name committed first
-        raise taken_by_race(name) from err
+    except IntegrityError as err:
+        if is_name_conflict(err):  # a concurrent submission of this name committed first
+            raise taken_by_race(name) from err
+        raise
     return sub
 
 
