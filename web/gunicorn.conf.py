@@ -21,7 +21,7 @@ Settings below can be overridden on the command line (``-b``, ``-w``, ``--thread
 
 import os
 
-bind = os.environ.get("LEADERBOARD_BIND", "127.0.0.1:8000")
+bind = "127.0.0.1:8000"  # the README passes -b; behind a proxy keep it on loopback
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "gthread"
 threads = 16  # per worker: each slow client holds at most one of these
