@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from benchmarks.errors import UserError
@@ -38,6 +38,7 @@ from web.submissions import (
     json_input,
     submission_record,
     submissions_page,
+    write_transaction,
 )
 from web.tables import model_records, sort_rows
 
@@ -542,7 +543,7 @@ def submission_action(submission_id: int, action: str):
     """approve | reject | publish, with an admin token."""
     if action not in ADMIN_ACTIONS:
         abort(404, description=f"unknown action {action!r}; use one of {', '.join(ADMIN_ACTIONS)}")
-    with current_app.config["SESSION_FACTORY"]() as db, db.begin():
+    with write_transaction() as db:
         try:
             row = authenticate(db, _bearer())
         except Refused as refused:
