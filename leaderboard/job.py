@@ -17,6 +17,7 @@ from benchmarks.errors import UserError
 from benchmarks.tasks import get_task
 from leaderboard import schema
 from leaderboard.db import make_engine, session_factory
+from leaderboard.names import Owner
 from leaderboard.store import add_run, upsert_model
 from leaderboard.submissions import _move, auto_publish, fail_attempt, owns, publish
 from runners.execute import run_task
@@ -54,14 +55,29 @@ def run_job(submission_id: int, claim: str) -> int:
         log.error("submission #%d failed: %s", submission_id, err)
         return 1
 
+    try:
+        stored = _store(make_session, submission_id, claim, config, submitter, outcomes)
+    except UserError as err:  # e.g. the name is no longer this submitter's (names.check_name)
+        with make_session() as session:
+            fail_attempt(session, submission_id, claim, str(err), retry=False)
+        log.error("submission #%d failed: %s", submission_id, err)
+        return 1
+    if not stored:
+        log.warning("submission #%d was re-queued while running; discarding this attempt's results", submission_id)
+        return 0
+    log.info("submission #%d done", submission_id)
+    return 0
+
+
+def _store(make_session, submission_id: int, claim: str, config: ModelConfig, submitter: str, outcomes: list) -> bool:
+    """Write the model, every run and the new state in one transaction, if the claim still holds."""
     with make_session() as session, session.begin():
         sub = owns(session, submission_id, claim, lock=True)
         if sub is None:
-            log.warning("submission #%d was re-queued while running; discarding this attempt's results", submission_id)
-            return 0
+            return False
         existing = session.scalar(select(schema.Model).where(schema.Model.name == config.name))
         was_published = bool(existing and existing.published)
-        model = upsert_model(session, config, is_reference=False)
+        model = upsert_model(session, config, is_reference=False, owner=Owner.submitter(submitter))
         model.submitter = submitter
         model.published = was_published
         sub.run_ids = [add_run(session, model, task, outcome) for task, outcome in outcomes]
@@ -70,8 +86,7 @@ def run_job(submission_id: int, claim: str) -> int:
         if auto_publish():
             session.flush()
             publish(session, submission_id, "published automatically (LEADERBOARD_AUTO_PUBLISH)")
-    log.info("submission #%d done", submission_id)
-    return 0
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,6 @@ revision and mteb version as its source.  A model matches by its Hub id (``weigh
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks.errors import UserError
 from leaderboard import schema
+from leaderboard.serialize import dumps
 
 # our task id -> (MTEB task name, MTEB hf_subset)
 _BEIR = {
@@ -122,7 +122,7 @@ def export_mteb(session: Session, out_dir: Path) -> list[Path]:
             continue
         name, subset = mapped
         models[model.id] = model
-        scores = {score.metric: score.value for score in run.scores if score.variant == ""}
+        scores = {score.metric: score.value for score in run.scores if score.variant == "" and score.value is not None}
         main = (run.metric_spec or {}).get("main_score") or run.task.main_score
         scores["main_score"] = scores.get(main)
         grouped[(model.id, name)][subset] = scores
@@ -140,7 +140,7 @@ def export_mteb(session: Session, out_dir: Path) -> list[Path]:
         result.to_disk(path)
         written.append(path)
         meta = folder / "model_meta.json"
-        meta.write_text(json.dumps(_model_meta(model, revision), indent=2))
+        meta.write_text(dumps(_model_meta(model, revision), indent=2))
     return written
 
 

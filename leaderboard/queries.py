@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from leaderboard import schema
@@ -213,6 +214,11 @@ class Snapshot:
     def tasks_of(self, benchmark: str) -> list[TaskInfo]:
         return sorted((t for t in self.tasks.values() if t.benchmark == benchmark), key=lambda t: t.id)
 
+    @functools.cached_property
+    def licenses(self) -> frozenset[str]:
+        """Every licence on the board ("unknown" for a model without one): the values a licence filter can take."""
+        return frozenset(m.license or "unknown" for m in self.models.values())
+
 
 def _model_info(row: schema.Model | tuple) -> ModelInfo:
     (model_id, name, backend, families, config, parameters, license_, open_weights, is_reference, updated_at, *rest) = row
@@ -318,7 +324,7 @@ def load_snapshot(session: Session, version: tuple | None = None) -> Snapshot:
     tasks = _load_tasks(session)
     cells: dict[int, dict[str, tuple[float, int]]] = {}
     for model_id, task_id, value, run_id in session.execute(_main_scores_stmt()):
-        if model_id in models:
+        if model_id in models and value is not None:  # None: a non-finite stored value (schema.FiniteFloat) = missing
             cells.setdefault(model_id, {})[task_id] = (value, run_id)
     return _snapshot(version, models, tasks, cells)
 
@@ -343,12 +349,16 @@ def refresh_snapshot(session: Session, old: Snapshot, version: tuple) -> Snapsho
     cells = {model_id: dict(per_task) for model_id, per_task in old.cells.items()}
     if new_max != old_max:
         for model_id, task_id, value, run_id in session.execute(_main_scores_stmt(old_max or 0)):
+            if value is None:  # a run whose main score is missing replaces the cell with "missing"
+                cells.get(model_id, {}).pop(task_id, None)
+                continue
             cells.setdefault(model_id, {})[task_id] = (value, run_id)
     appeared = set(models) - set(old.models)  # new or newly published models: their older runs count too
     if appeared:
         stmt = _main_scores_stmt().where(schema.CurrentResult.model_id.in_(appeared))
         for model_id, task_id, value, run_id in session.execute(stmt):
-            cells.setdefault(model_id, {})[task_id] = (value, run_id)
+            if value is not None:
+                cells.setdefault(model_id, {})[task_id] = (value, run_id)
     cells = {model_id: per_task for model_id, per_task in cells.items() if model_id in models}
     return _snapshot(version, models, tasks, cells)
 
@@ -529,7 +539,8 @@ def task_results(session: Session, task_id: str) -> list[dict]:
     rows: dict[int, dict] = {}
     for model_id, run_id, finished, metric, value in session.execute(stmt):
         row = rows.setdefault(model_id, {"model_id": model_id, "run_id": run_id, "finished_at": finished, "scores": {}})
-        row["scores"][metric] = value
+        if value is not None:
+            row["scores"][metric] = value
     return list(rows.values())
 
 
@@ -594,7 +605,8 @@ def _attach_scores(session: Session, runs: dict[int, RunSummary]) -> None:
         columns = (schema.Score.run_id, schema.Score.variant, schema.Score.metric, schema.Score.value)
         stmt = select(*columns).where(schema.Score.run_id.in_(chunk))
         for run_id, variant, metric, value in session.execute(stmt):
-            runs[run_id].scores[(variant, metric)] = value
+            if value is not None:
+                runs[run_id].scores[(variant, metric)] = value
 
 
 def model_runs(session: Session, model_id: int, *, with_manifest: bool = True) -> list[RunSummary]:
@@ -614,10 +626,11 @@ def model_runs(session: Session, model_id: int, *, with_manifest: bool = True) -
 
 
 def reported_scores(session: Session, model_id: int | None = None) -> list[schema.ReportedScore]:
+    """Published numbers (a stored non-finite one reads as None and is left out, as missing)."""
     stmt = select(schema.ReportedScore).order_by(schema.ReportedScore.task_id, schema.ReportedScore.metric)
     if model_id is not None:
         stmt = stmt.where(schema.ReportedScore.model_id == model_id)
-    return list(session.scalars(stmt))
+    return [row for row in session.scalars(stmt) if row.value is not None]
 
 
 @dataclass
@@ -668,7 +681,7 @@ def variant_main_scores(session: Session, benchmark: str) -> list[tuple[int, str
         )
         .where(schema.Task.benchmark == benchmark)
     )
-    return [tuple(row) for row in session.execute(stmt)]
+    return [tuple(row) for row in session.execute(stmt) if row[3] is not None]
 
 
 THROUGHPUT_KEYS = ("corpus_docs_per_s",)
@@ -681,16 +694,22 @@ def throughputs(session: Session, benchmark: str) -> list[tuple[int, str, float,
     second over the whole corpus), extracted in SQL so that manifests are not loaded.
     """
     out = []
+    sqlite = session.bind.dialect.name == "sqlite"
     for key in THROUGHPUT_KEYS:
         value = schema.Run.manifest[("model", key)].as_float()
         device = schema.Run.manifest[("hardware", "device")].as_string()
+        if sqlite:
+            # SQLite's json_extract fails the whole query on one manifest that is not strict JSON
+            # (``Infinity``, written by older versions); CASE evaluates it only on valid ones
+            valid = func.json_valid(schema.Run.manifest) == 1
+            value, device = case((valid, value), else_=None), case((valid, device), else_=None)
         stmt = (
             select(schema.CurrentResult.model_id, schema.CurrentResult.task_id, value, device)
             .join(schema.Run, schema.Run.id == schema.CurrentResult.run_id)
             .join(schema.Task, schema.Task.id == schema.CurrentResult.task_id)
             .where(schema.Task.benchmark == benchmark, value.is_not(None))
         )
-        out.extend((m, t, float(v), d or "") for m, t, v, d in session.execute(stmt) if v is not None and v > 0)
+        out.extend((m, t, float(v), d or "") for m, t, v, d in session.execute(stmt) if v is not None and math.isfinite(v) and v > 0)
     return out
 
 
@@ -869,6 +888,8 @@ def reproductions(session: Session, *, model_id: int | None = None, main_only: b
         stmt = stmt.where(schema.Run.model_id == model_id)
     out: dict[tuple[int, str, str], Reproduction] = {}
     for run_id, model, task_id, metric, finished, reproduces, against, expected, got, tolerance, verdict, source in session.execute(stmt):
+        if expected is None or got is None or tolerance is None:  # a non-finite stored grade: not shown
+            continue
         entry = out.setdefault((model, task_id, metric), Reproduction(model, task_id, metric))
         if run_id != entry.last_run_id:  # ordered by run id: a later reproduction replaces the grades
             entry.count += 1
@@ -915,6 +936,8 @@ def main_item_values(session: Session, run_ids: list[int], *, chunk: int = 500) 
         )
         for run_id, metric, value, per_query, main in session.execute(stmt):
             values = per_query if isinstance(per_query, dict) else {}
+            if value is None:
+                continue
             if metric == main:
                 out[run_id] = ItemValues(run_id, metric, value, values)
             else:

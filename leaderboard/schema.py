@@ -7,10 +7,75 @@ and confidence intervals can be computed later without re-running.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# The largest id an ``Integer`` primary key can hold on every supported database (PostgreSQL's
+# ``integer`` is 32-bit; SQLite's is 64-bit).  URLs and the CLI refuse larger ids as "not found"
+# before they reach the driver, which would raise OverflowError / NumericValueOutOfRange.
+MAX_ID = 2**31 - 1
+
+# A submission in these states holds its model's name: at most one per name at a time
+# (the partial unique index ``uq_submissions_pending_name``).
+PENDING_STATES = ("received", "queued", "running")
+
+
+def name_key(name: str) -> str:
+    """The form of a model name that must be unique: names differ only if they differ case-insensitively.
+
+    Model names are ASCII (``submissions/schema.py``: letters, digits, ``. _ -``), so case-folding
+    is all it takes; the unique constraints on ``models.name_key`` and on pending submissions are
+    on this value, and every check before them (submissions, ``leaderboard run``) calls this.
+    """
+    return name.casefold()
+
+
+def _key_of(column: str):
+    """A column default: ``name_key`` of the row's ``column``, for ORM and Core inserts alike."""
+    return lambda context: name_key(context.get_current_parameters()[column])
+
+
+_PENDING = text("state IN ({})".format(", ".join(f"'{state}'" for state in PENDING_STATES)))
+
+
+class FiniteFloat(TypeDecorator):
+    """A float column that never holds NaN or ±Infinity.
+
+    Writing one raises ValueError (a score is a number or it is not stored; PostgreSQL would
+    take ``'Infinity'`` and SQLite turns NaN into NULL).  Reading one that an older version
+    stored gives None, which every reader treats as a missing value, so a bad row shows as
+    "–" instead of turning pages into 500s.
+    """
+
+    impl = Float
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number; scores and grades must be finite")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and not math.isfinite(value):
+            return None
+        return value
 
 
 class Base(DeclarativeBase):
@@ -22,6 +87,8 @@ class Model(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    # name_key(name): unique, so "BM25S-FLAT" cannot sit beside "bm25s-flat" (see leaderboard/names.py)
+    name_key: Mapped[str] = mapped_column(String(100), unique=True, nullable=False, default=_key_of("name"))
     backend: Mapped[str] = mapped_column(String(20))
     families: Mapped[list] = mapped_column(JSON)
     config: Mapped[dict] = mapped_column(JSON)
@@ -85,7 +152,7 @@ class Score(Base):
     metric: Mapped[str] = mapped_column(String(50))
     # "" for the run as configured; e.g. "dim=64" for a Matryoshka truncation of the same run
     variant: Mapped[str] = mapped_column(String(50), default="", server_default="")
-    value: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(FiniteFloat)
     per_query: Mapped[dict] = mapped_column(JSON)  # query/item id -> value
 
     run: Mapped[Run] = relationship(back_populates="scores")
@@ -113,9 +180,9 @@ class Grade(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)  # the reproduction
     metric: Mapped[str] = mapped_column(String(50))
     against: Mapped[str] = mapped_column(String(20))  # "reported" | "board"
-    expected: Mapped[float] = mapped_column(Float)
-    got: Mapped[float] = mapped_column(Float)
-    tolerance: Mapped[float] = mapped_column(Float)
+    expected: Mapped[float] = mapped_column(FiniteFloat)
+    got: Mapped[float] = mapped_column(FiniteFloat)
+    tolerance: Mapped[float] = mapped_column(FiniteFloat)
     grade: Mapped[str] = mapped_column(String(10))  # "OK" | "OKish" | "FAIL"
     source: Mapped[str] = mapped_column(Text, default="")
 
@@ -132,7 +199,7 @@ class ReportedScore(Base):
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), index=True)
     task_id: Mapped[str] = mapped_column(String(100))
     metric: Mapped[str] = mapped_column(String(50))
-    value: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(FiniteFloat)
     source: Mapped[str] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(20), default="config", server_default="config")  # "config" | "import"
 
@@ -148,15 +215,31 @@ class ApiToken(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # bumped by revoke and by signing out on the site: a browser session remembers the number it
+    # was signed in under, so every older session cookie (a copied one too) stops working
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # written first in every submission's transaction: the row lock that makes the rate limit atomic
+    last_submission_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Submission(Base):
     """A submitted model config on its way through received → queued → running → done|failed → published."""
 
     __tablename__ = "submissions"
+    __table_args__ = (
+        # one pending submission per model name (case-insensitively), whoever sent it
+        Index(
+            "uq_submissions_pending_name",
+            "name_key",
+            unique=True,
+            sqlite_where=_PENDING,
+            postgresql_where=_PENDING,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_name: Mapped[str] = mapped_column(String(100), index=True)
+    name_key: Mapped[str] = mapped_column(String(100), nullable=False, default=_key_of("model_name"))
     config_yaml: Mapped[str] = mapped_column(Text)
     config: Mapped[dict] = mapped_column(JSON)
     tasks: Mapped[list] = mapped_column(JSON)

@@ -9,18 +9,22 @@ from sqlalchemy.orm import Session
 
 from benchmarks.tasks import Task as TaskSpec
 from leaderboard import schema
+from leaderboard.names import Owner, check_name, owner_for
 from runners.execute import RunOutcome
 from runners.manifest import config_sha256
 from submissions.schema import ModelConfig
 
 
-def upsert_model(session: Session, config: ModelConfig, *, is_reference: bool) -> schema.Model:
+def upsert_model(session: Session, config: ModelConfig, *, is_reference: bool, owner: Owner | None = None) -> schema.Model:
     """Insert or update the model row and refresh the reported scores that come from its config.
 
-    Reported scores imported from elsewhere (``leaderboard import``, origin "import") are kept.
+    Only the name's owner may write (:func:`leaderboard.names.check_name`; default owner: the
+    registry for a reference config, else the local config itself), and a new row's name is
+    guarded by the unique ``name_key``.  Reported scores imported from elsewhere
+    (``leaderboard import``, origin "import") are kept.
     """
     dump = config.model_dump(mode="json")
-    model = session.scalar(select(schema.Model).where(schema.Model.name == config.name))
+    model = check_name(session, config.name, owner or owner_for(config, is_reference=is_reference), lock=True)
     if model is None:
         model = schema.Model(name=config.name)
         session.add(model)
@@ -124,5 +128,6 @@ def record_run(
     Earlier runs of the same (model, task) stay as history.
     """
     with session.begin():
-        model = upsert_model(session, config, is_reference=is_reference)
+        owner = owner_for(config, is_reference=is_reference, reproduction=reproduces_run_id is not None)
+        model = upsert_model(session, config, is_reference=is_reference, owner=owner)
         return add_run(session, model, task, outcome, reproduces_run_id=reproduces_run_id, grades=grades)

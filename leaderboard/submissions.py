@@ -14,11 +14,17 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from benchmarks.errors import UserError
 from leaderboard import schema
+from leaderboard.names import Owner, check_name, is_name_conflict, release_placeholder, taken_by_race
+from leaderboard.public_log import public_line, public_log
+from leaderboard.schema import MAX_ID, PENDING_STATES, name_key
+from leaderboard.serialize import non_finite_paths
 from submissions.policy import check_submission
+from submissions.schema import ConfigError
 
 STATES = ("received", "queued", "running", "done", "failed", "published", "rejected")
 
@@ -46,21 +52,34 @@ def rate_limit_per_hour() -> int:
 def create_submission(
     session: Session, config_yaml: str, tasks: str | list[str], *, token: schema.ApiToken | None, submitter: str
 ) -> schema.Submission:
-    """Validate and store a submission (queued, or received pending review). Refusals write nothing."""
+    """Validate and store a submission (queued, or received pending review). Refusals write nothing.
+
+    Runs inside the caller's transaction, which it makes race-free:
+
+    - the rate limit: the first statement writes the token's row (``last_submission_at``), which
+      holds the row lock on PostgreSQL and SQLite's write lock until commit, so concurrent
+      submissions with one token are counted one after the other, never past the limit;
+    - the name: :func:`leaderboard.names.check_name` (reference names are reserved, names are
+      case-insensitive, a model belongs to its submitter), then a placeholder model row (new
+      names) and the submission row, both under unique constraints, so a concurrent submission
+      of the same name fails on the constraint and gets the same 409.
+    """
     checked = check_submission(config_yaml, tasks)
-    name = checked.config.name
-    taken = session.scalar(select(schema.Model).where(schema.Model.name == name))
-    pending = session.scalar(
-        select(schema.Submission).where(
-            schema.Submission.model_name == name, schema.Submission.state.in_(["received", "queued", "running"])
-        )
-    )
-    if (taken is not None and (taken.is_reference or taken.submitter != submitter)) or (
-        pending is not None and pending.submitter != submitter
-    ):
-        raise UserError(f"name: a model called {name!r} is already on the board; choose another name")
+    config = checked.config
+    dump = config.model_dump(mode="json")
+    bad = [(path, "must be a finite number, not NaN or infinity") for path in non_finite_paths(dump)]  # strict JSON only
+    seen: dict[tuple, int] = {}
+    for i, reported in enumerate(config.reported):  # reported_scores is unique on (model, task, metric, source)
+        first = seen.setdefault((reported.task, reported.metric, reported.source), i)
+        if first != i:
+            bad.append((f"reported.{i}", f"repeats reported.{first} (same task, metric and source); give each number once"))
+    if bad:
+        raise ConfigError("submission", bad, "submission refused")
+    name = config.name
+    now = _now()
     if token is not None:
-        hour_ago = _now() - timedelta(hours=1)
+        session.execute(update(schema.ApiToken).where(schema.ApiToken.id == token.id).values(last_submission_at=now))
+        hour_ago = now - timedelta(hours=1)
         recent = session.scalar(
             select(func.count())
             .select_from(schema.Submission)
@@ -68,11 +87,17 @@ def create_submission(
         )
         if recent >= rate_limit_per_hour():
             raise UserError(f"rate limit: at most {rate_limit_per_hour()} submissions per hour per token; try again later")
-    now = _now()
+    owner = Owner.submitter(submitter)
+    existing = check_name(session, name, owner, lock=True)
+    pending = session.scalar(
+        select(schema.Submission).where(schema.Submission.name_key == name_key(name), schema.Submission.state.in_(PENDING_STATES))
+    )
+    if pending is not None:
+        raise UserError(f"name: submission #{pending.id} of {name!r} is still {pending.state}; send it again once that one has finished")
     sub = schema.Submission(
         model_name=name,
         config_yaml=config_yaml,
-        config=checked.config.model_dump(mode="json"),
+        config=dump,
         tasks=checked.tasks,
         state="received",
         needs_review=checked.needs_review,
@@ -90,12 +115,31 @@ def create_submission(
     )
     if not checked.needs_review:
         _move(sub, "queued", "auto-run: allowed weights source")
-    session.add(sub)
-    session.flush()
+    try:
+        if existing is None:  # a new name: reserve it with a placeholder row (unpublished, no runs)
+            from leaderboard.store import upsert_model
+
+            placeholder = upsert_model(session, config, is_reference=False, owner=owner)
+            placeholder.submitter, placeholder.published = submitter, False
+        session.add(sub)
+        session.flush()
+    except IntegrityError as err:
+        if is_name_conflict(err):  # a concurrent submission of this name committed first
+            raise taken_by_race(name) from err
+        raise
     return sub
 
 
+def _end(session: Session, sub: schema.Submission, state: str, note: str) -> None:
+    """Move to a final failed/rejected state and free the name if nothing was ever stored under it."""
+    _move(sub, state, note)
+    session.flush()
+    release_placeholder(session, sub.model_name, sub.submitter)
+
+
 def get_submission(session: Session, submission_id: int) -> schema.Submission:
+    if not 1 <= submission_id <= MAX_ID:  # the driver would raise OverflowError for ids no row can have
+        raise UserError(f"no submission #{submission_id}")
     sub = session.get(schema.Submission, submission_id)
     if sub is None:
         raise UserError(f"no submission #{submission_id}")
@@ -106,7 +150,10 @@ def review(session: Session, submission_id: int, *, approve: bool, note: str = "
     sub = get_submission(session, submission_id)
     if sub.state != "received":
         raise UserError(f"submission #{submission_id} is {sub.state}; only received submissions can be reviewed")
-    _move(sub, "queued" if approve else "rejected", note or ("approved" if approve else "rejected"))
+    if approve:
+        _move(sub, "queued", note or "approved")
+    else:
+        _end(session, sub, "rejected", note or "rejected")
     return sub
 
 
@@ -172,18 +219,23 @@ def heartbeat(session: Session, submission_id: int, claim: str) -> bool:
 
 
 def fail_attempt(session: Session, submission_id: int, claim: str, error: str, log_tail: str = "", *, retry: bool) -> None:
-    """End an attempt: re-queue it (bounded by max_attempts) or mark the submission failed."""
+    """End an attempt: re-queue it (bounded by max_attempts) or mark the submission failed.
+
+    ``error`` and ``log_tail`` are public (status page, API): only their public form is stored
+    (:mod:`leaderboard.public_log`); the worker keeps the full log in its own.
+    """
+    error = public_line(error)
     with session.begin():
         sub = owns(session, submission_id, claim, lock=True)
         if sub is None:
             return
-        sub.log_tail = log_tail[-4000:]
+        sub.log_tail = public_log(log_tail)
         sub.claimed_by = None
         if retry and sub.attempts < sub.max_attempts:
             _move(sub, "queued", f"attempt {sub.attempts} failed, re-queued: {error}")
         else:
             sub.error = error
-            _move(sub, "failed", error)
+            _end(session, sub, "failed", error)
 
 
 def requeue_stale(session: Session, stale_after_s: float) -> list[int]:
@@ -194,7 +246,7 @@ def requeue_stale(session: Session, stale_after_s: float) -> list[int]:
         stmt = select(schema.Submission).where(schema.Submission.state == "running")
         if session.bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        for sub in session.scalars(stmt):
+        for sub in session.scalars(stmt).all():
             beat = _as_utc(sub.heartbeat_at)
             if beat is not None and beat >= cutoff:
                 continue
@@ -203,7 +255,7 @@ def requeue_stale(session: Session, stale_after_s: float) -> list[int]:
                 _move(sub, "queued", f"worker stopped responding (no heartbeat for {stale_after_s:.0f}s); re-queued")
             else:
                 sub.error = f"gave up after {sub.attempts} attempts: the worker stopped responding each time"
-                _move(sub, "failed", sub.error)
+                _end(session, sub, "failed", sub.error)
             moved.append(sub.id)
     return moved
 

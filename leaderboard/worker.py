@@ -25,6 +25,7 @@ from sqlalchemy import update
 
 from leaderboard import schema
 from leaderboard.db import make_engine, session_factory
+from leaderboard.public_log import crash_summary, public_log
 from leaderboard.submissions import claim_next, fail_attempt, heartbeat, requeue_stale
 from submissions.policy import limits
 
@@ -36,7 +37,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _tail(path: Path, size: int = 4000) -> str:
+def _tail(path: Path, size: int = 64_000) -> str:
     try:
         data = path.read_bytes()
     except OSError:
@@ -84,16 +85,19 @@ class Worker:
                     timed_out = True
         tail = _tail(log_path)
         log_path.unlink(missing_ok=True)
+        if timed_out or child.returncode != 0:  # the full log stays here, in the operator's log; the public one is filtered
+            log.warning("submission #%d: job exited with %s; its output:\n%s", submission_id, child.returncode, tail)
         with self.make_session() as session:
             if timed_out:
                 fail_attempt(
                     session, submission_id, claim, f"runtime limit of {limit:,} s exceeded; the run was stopped", tail, retry=False
                 )
             elif child.returncode != 0:
-                last = next((line for line in reversed(tail.splitlines()) if line.strip()), "no output")
-                fail_attempt(session, submission_id, claim, f"the run crashed (exit {child.returncode}): {last[-300:]}", tail, retry=True)
+                fail_attempt(
+                    session, submission_id, claim, f"the run crashed (exit {child.returncode}): {crash_summary(tail)}", tail, retry=True
+                )
             with session.begin():
-                session.execute(update(schema.Submission).where(schema.Submission.id == submission_id).values(log_tail=tail))
+                session.execute(update(schema.Submission).where(schema.Submission.id == submission_id).values(log_tail=public_log(tail)))
         return True
 
     def run_forever(self, *, once: bool = False) -> None:

@@ -14,12 +14,19 @@ import os
 import secrets
 from urllib.parse import urlencode
 
-from flask import Flask, g, jsonify, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from flask import Flask, abort, g, has_request_context, jsonify, render_template, request, url_for
+from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.routing import IntegerConverter
 
-from leaderboard.db import make_engine, session_factory
+from leaderboard import serialize
+from leaderboard.db import is_unavailable, make_engine, session_factory
+from leaderboard.schema import MAX_ID
 from web.cache import VersionedCache
 from web.formatting import fmt4, human_count, signed4, when
+from web.urls import public_base_url
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -34,6 +41,41 @@ SECURITY_HEADERS = {
 }
 
 
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, strict: a non-finite number is written as ``null`` (never ``NaN``/``Infinity``),
+    and a body nested too deeply to parse is a client error (400), not a RecursionError (500)."""
+
+    def dumps(self, obj, **kwargs):
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return serialize.dumps(obj, **kwargs)
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None
+
+
+class IdConverter(IntegerConverter):
+    """``<id:run_id>``: a database id, 1 … MAX_ID; anything else is no route (404) before the driver sees it."""
+
+    def __init__(self, url_map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie is ``Secure`` when ``LEADERBOARD_SECURE_COOKIES`` says so or the request came over HTTPS.
+
+    Behind a TLS proxy the request counts as HTTPS when the proxy says so and is trusted
+    (gunicorn: ``forwarded_allow_ips`` and ``X-Forwarded-Proto``, set in web/gunicorn.conf.py).
+    """
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+
 def url_with(**changes: object) -> str:
     """The current URL with some query arguments replaced (None removes one); resets the page."""
     pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in changes and k != "page"]
@@ -44,6 +86,10 @@ def url_with(**changes: object) -> str:
 
 def create_app(db_url: str | None = None) -> Flask:
     app = Flask(__name__)
+    app.json = StrictJSONProvider(app)
+    app.url_map.converters["id"] = IdConverter
+    app.session_interface = SessionCookies()
+    public_base_url()  # a malformed LEADERBOARD_PUBLIC_URL stops the start, not the first submission
     engine = make_engine(db_url)
     app.config["SESSION_FACTORY"] = session_factory(engine)
     app.config["JSON_SORT_KEYS"] = False
@@ -65,6 +111,12 @@ def create_app(db_url: str | None = None) -> Flask:
         if session is not None:
             session.close()
 
+    @app.before_request
+    def refuse_nul_bytes() -> None:
+        # PostgreSQL's text type cannot hold NUL, and no name, id or filter value contains one
+        if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+            abort(400, description="Query parameters may not contain NUL bytes.")
+
     @app.after_request
     def security_headers(response):
         for name, value in SECURITY_HEADERS.items():
@@ -76,6 +128,20 @@ def create_app(db_url: str | None = None) -> Flask:
         if request.path.startswith("/api/"):
             return jsonify({"error": err.name, "status": err.code, "detail": err.description}), err.code
         return render_template("error.html", error=err), err.code
+
+    @app.errorhandler(DBAPIError)
+    def database_error(err: DBAPIError):
+        if not is_unavailable(err):
+            return server_error(err)
+        app.logger.error("database unavailable on %s: %s", request.path, (str(err.orig or err).splitlines() or [""])[0])
+        detail = "The database is unavailable or read-only right now; nothing was changed. Try again later."
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": "Service Unavailable", "status": 503, "detail": detail})
+        else:
+            response = app.make_response((render_template("error.html", error=ServiceUnavailable(detail)), 503))
+        response.status_code = 503
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(Exception)
     def server_error(err: Exception):

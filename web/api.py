@@ -14,18 +14,18 @@ refusal is ``{"error": one line, "status", "problems": [{"field", "message"}]}``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint, Response, abort, request, url_for
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from benchmarks.errors import UserError
 from leaderboard import queries, schema
 from leaderboard.queries import ModelInfo, TaskInfo
+from leaderboard.serialize import dumps
 from web import cellinfo
 from web.cache import cached_response, db_session, memo, run_stats, snapshot
-from web.filters import Filters
+from web.filters import Filters, request_filters
 from web.labels import benchmark_blurb, benchmark_name, metric_label
 from web.pages import _reported_rows, board, known_benchmarks, registered_tasks, reproduce_commands, task_ranks
 from web.submissions import (
@@ -38,6 +38,7 @@ from web.submissions import (
     json_input,
     submission_record,
     submissions_page,
+    write_transaction,
 )
 from web.tables import model_records, sort_rows
 
@@ -48,19 +49,20 @@ MAX_LIMIT = 10_000
 
 def _cached(build: Callable[[], object]) -> Response:
     """Serialize once per (data version, full URL); the response cache then serves it."""
-    return Response(json.dumps(build(), default=str, ensure_ascii=False), mimetype="application/json")
+    return Response(dumps(build(), default=str, ensure_ascii=False), mimetype="application/json")
 
 
-def _int_arg(name: str, default: int, high: int) -> int:
+def _int_arg(name: str, default: int, high: int, low: int = 0) -> int:
+    """An integer query argument, ``low`` or more (a limit is at least 1: limit=0 would page forever)."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
-    except ValueError:
-        abort(400, description=f"{name} must be an integer, got {raw!r}")
-    if value < 0:
-        abort(400, description=f"{name} must be ≥ 0")
+    except ValueError:  # also an integer of more than 4,300 digits
+        abort(400, description=f"{name} must be an integer, got {raw[:40]!r}")
+    if value < low:
+        abort(400, description=f"{name} must be ≥ {low}")
     return min(value, high)
 
 
@@ -160,12 +162,12 @@ def benchmark(benchmark: str):
         abort(404, description=f"unknown benchmark {benchmark!r}")
 
     def build():
-        filters = Filters.from_args(request.args)
+        filters = request_filters()
         table = board(benchmark, filters)
         sort = request.args.get("sort", "")
         order = "asc" if request.args.get("order", "asc" if sort == "model" else "desc") == "asc" else "desc"
         rows = sort_rows(table, sort, order)
-        limit = _int_arg("limit", len(rows) or 1, MAX_LIMIT)
+        limit = _int_arg("limit", len(rows) or 1, MAX_LIMIT, low=1)
         offset = _int_arg("offset", 0, 10**9)
         shown = rows[offset : offset + limit]
         above = cellinfo.rows_above(table)
@@ -293,7 +295,7 @@ def task(task_id: str):
 def models():
     def build():
         snap = snapshot()
-        filters = Filters.from_args(request.args)
+        filters = request_filters()
         counts = {model_id: len(per_task) for model_id, per_task in snap.cells.items()}
         chosen = sorted((m for m in snap.models.values() if filters.keeps(m)), key=lambda m: m.name)
         return {"models": [{**model_record(m), "scores": counts.get(m.id, 0)} for m in chosen]}
@@ -363,7 +365,7 @@ def _variants(scores: dict[tuple[str, str], float]) -> dict[str, dict[str, float
 @cached_response
 def scores():
     def build():
-        limit = _int_arg("limit", 1000, MAX_LIMIT)
+        limit = _int_arg("limit", 1000, MAX_LIMIT, low=1)
         offset = _int_arg("offset", 0, 10**9)
         variant = request.args.get("variant")
         total, records = queries.scores_page(
@@ -402,7 +404,7 @@ def run_record(summary: queries.RunSummary, model_name: str | None) -> dict:
 @cached_response
 def runs():
     def build():
-        limit = _int_arg("limit", 100, MAX_LIMIT)
+        limit = _int_arg("limit", 100, MAX_LIMIT, low=1)
         offset = _int_arg("offset", 0, 10**9)
         total, rows = queries.runs_page(
             db_session(),
@@ -424,7 +426,7 @@ def runs():
     return _cached(build)
 
 
-@api.get("/runs/<int:run_id>")
+@api.get("/runs/<id:run_id>")
 @cached_response
 def run(run_id: int):
     detail = queries.run_detail(db_session(), run_id)  # (a cache hit never gets here)
@@ -464,7 +466,7 @@ def run(run_id: int):
 # ------------------------------------------------------------------ submissions (not cached: they change without a new run)
 def _refused(status: int, message: str, problems: list[tuple[str, str]] | None = None) -> Response:
     body = {"error": message, "status": status, "problems": [{"field": f, "message": m} for f, m in problems or []]}
-    response = Response(json.dumps(body), status=status, mimetype="application/json")  # ASCII: safe for any input echoed
+    response = Response(dumps(body), status=status, mimetype="application/json")  # ASCII: safe for any input echoed
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="leaderboard"'
     return response
@@ -480,7 +482,10 @@ def _bearer() -> str | None:
 def _request_input() -> tuple[str, str | list[str]]:
     if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
         return form_input(request.form, request.files)
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True)
+    except BadRequest:  # not JSON, or nested too deeply to parse (web.StrictJSONProvider)
+        body = None
     if body is None:
         message = 'send a JSON object {"config_yaml": "...", "tasks": "..."} (Content-Type: application/json) or form fields'
         raise Refused(400, message, [("body", message)])
@@ -498,12 +503,12 @@ def submit():
         return _refused(refused.status, refused.message, refused.problems)
     except RequestEntityTooLarge:
         return _refused(413, "the request body is larger than the server accepts (a model config may have at most 64 KiB)")
-    response = Response(json.dumps(record, ensure_ascii=False), status=201, mimetype="application/json")
+    response = Response(dumps(record, ensure_ascii=False), status=201, mimetype="application/json")
     response.headers["Location"] = url_for("api.submission", submission_id=record["id"])
     return response
 
 
-@api.get("/submissions/<int:submission_id>")
+@api.get("/submissions/<id:submission_id>")
 def submission(submission_id: int):
     """One submission: state, history with timestamps, error, log tail, run ids, config."""
     sub = db_session().get(schema.Submission, submission_id)
@@ -521,7 +526,7 @@ def submissions():
             token_id = authenticate(db_session(), _bearer()).id
         except Refused as refused:
             return _refused(refused.status, refused.message, refused.problems)
-    limit = _int_arg("limit", 100, 1000)
+    limit = _int_arg("limit", 100, 1000, low=1)
     offset = _int_arg("offset", 0, 10**9)
     total, rows = submissions_page(db_session(), token_id=token_id, state=request.args.get("state") or None, limit=limit, offset=offset)
     return {
@@ -533,12 +538,12 @@ def submissions():
     }
 
 
-@api.post("/submissions/<int:submission_id>/<action>")
+@api.post("/submissions/<id:submission_id>/<action>")
 def submission_action(submission_id: int, action: str):
     """approve | reject | publish, with an admin token."""
     if action not in ADMIN_ACTIONS:
         abort(404, description=f"unknown action {action!r}; use one of {', '.join(ADMIN_ACTIONS)}")
-    with current_app.config["SESSION_FACTORY"]() as db, db.begin():
+    with write_transaction() as db:
         try:
             row = authenticate(db, _bearer())
         except Refused as refused:

@@ -20,23 +20,59 @@ from leaderboard.queries import Snapshot, data_version, load_snapshot, refresh_s
 from web.confidence import RunStatsCache
 
 
-class VersionedCache:
-    """Derived values (``memo``) and finished responses (``get_response``), all for one data version.
+class ByteLRU:
+    """Values whose first element is ``bytes``, bounded by their total size, least-recently-used out first.
 
-    Values are bounded by count, responses by total bytes, both least-recently-used first.
+    Not thread-safe on its own: :class:`VersionedCache` calls it under its lock.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.items: OrderedDict[Any, tuple] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: Any) -> tuple | None:
+        hit = self.items.get(key)
+        if hit is not None:
+            self.items.move_to_end(key)
+        return hit
+
+    def put(self, key: Any, value: tuple) -> None:
+        size = len(value[0])
+        if size > self.max_bytes // 4:  # one huge value must not flush everything else
+            return
+        old = self.items.pop(key, None)
+        if old is not None:
+            self.size -= len(old[0])
+        self.items[key] = value
+        self.size += size
+        while self.size > self.max_bytes:
+            _, evicted = self.items.popitem(last=False)
+            self.size -= len(evicted[0])
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.size = 0
+
+
+class VersionedCache:
+    """Derived values (``memo``), finished responses (``get_response``) and plot images (``get_plot``), for one data version.
+
+    Values are bounded by count, responses and plots by total bytes, each least-recently-used
+    first.  Plots have their own, smaller budget: anyone can ask for a figure of any filter
+    combination, and those must never push the board tables and pages out of the cache.
     ``run_stats`` (confidence intervals and paired tests, keyed by run ids) is not tied to a
     version: a stored run's per-item values never change, so it survives new runs.
     """
 
-    def __init__(self, max_entries: int = 512, max_response_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, max_entries: int = 512, max_response_bytes: int = 64 * 1024 * 1024, max_plot_bytes: int = 16 * 1024 * 1024) -> None:
         self.max_entries = max_entries
-        self.max_response_bytes = max_response_bytes
         self._lock = threading.RLock()
         self._version: tuple | None = None
         self._snapshot: Snapshot | None = None
         self._entries: OrderedDict[Any, Any] = OrderedDict()
-        self._responses: OrderedDict[Any, tuple[bytes, str, dict]] = OrderedDict()
-        self._response_bytes = 0
+        self._responses = ByteLRU(max_response_bytes)
+        self.plots = ByteLRU(max_plot_bytes)
         self._previous: Snapshot | None = None  # kept across versions, for incremental refresh
         self._build_lock = threading.Lock()
         self.run_stats = RunStatsCache()
@@ -53,7 +89,6 @@ class VersionedCache:
         """Drop finished responses only (derived data stays): for measuring render cost."""
         with self._lock:
             self._responses.clear()
-            self._response_bytes = 0
 
     def _sync(self, version: tuple | None) -> None:
         if version != self._version or version is None:
@@ -61,31 +96,28 @@ class VersionedCache:
             self._snapshot = None
             self._entries.clear()
             self._responses.clear()
-            self._response_bytes = 0
+            self.plots.clear()
 
     def get_response(self, version: tuple, key: Any) -> tuple[bytes, str, dict] | None:
         with self._lock:
             self._sync(version)
-            hit = self._responses.get(key)
-            if hit is not None:
-                self._responses.move_to_end(key)
-            return hit
+            return self._responses.get(key)
 
     def put_response(self, version: tuple, key: Any, value: tuple[bytes, str, dict]) -> None:
-        size = len(value[0])
-        if size > self.max_response_bytes // 4:
-            return
         with self._lock:
-            if self._version != version:
-                return
-            old = self._responses.pop(key, None)
-            if old is not None:
-                self._response_bytes -= len(old[0])
-            self._responses[key] = value
-            self._response_bytes += size
-            while self._response_bytes > self.max_response_bytes:
-                _, evicted = self._responses.popitem(last=False)
-                self._response_bytes -= len(evicted[0])
+            if self._version == version:
+                self._responses.put(key, value)
+
+    def get_plot(self, version: tuple, key: Any) -> bytes | None:
+        with self._lock:
+            self._sync(version)
+            hit = self.plots.get(key)
+            return hit[0] if hit is not None else None
+
+    def put_plot(self, version: tuple, key: Any, png: bytes) -> None:
+        with self._lock:
+            if self._version == version:
+                self.plots.put(key, (png,))
 
     def snapshot(self, session, version: tuple) -> Snapshot:
         """The snapshot at ``version``: cached, or refreshed from the previous one (only new runs are read)."""

@@ -8,7 +8,7 @@ with OR.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -61,12 +61,19 @@ class Filters:
     origin: str = ""
 
     @classmethod
-    def from_args(cls, args: Mapping) -> Filters:
+    def from_args(cls, args: Mapping, licenses: Collection[str] | None = None) -> Filters:
+        """The filters in ``args``; values that name nothing are dropped.
+
+        Families, sizes and origins are fixed sets; ``licenses`` is the set that occurs on the
+        board (``Snapshot.licenses``; None keeps any).  Dropping an unknown value (instead of
+        filtering everything away) keeps the number of distinct filters, and so of cached
+        tables and figures, bounded by the data, whatever a client sends.
+        """
         origin = str(args.get("origin", "")).lower()
         return cls(
             families=tuple(f for f in _many(args, "family") if f in FAMILIES),
             sizes=tuple(s for s in _many(args, "size") if s in SIZE_KEYS),
-            licenses=_many(args, "license"),
+            licenses=tuple(x for x in _many(args, "license") if licenses is None or x in licenses),
             open_only=_flag(args, "open"),
             zero_shot=_flag(args, "zero_shot"),
             origin=origin if origin in ORIGINS else "",
@@ -96,7 +103,15 @@ class Filters:
         return self.keeps
 
     def key(self) -> tuple:
-        return (self.families, self.sizes, self.licenses, self.open_only, self.zero_shot, self.origin)
+        """Equal for filters that keep the same rows, whatever order the values came in."""
+        return (
+            tuple(sorted(self.families)),
+            tuple(sorted(self.sizes)),
+            tuple(sorted(self.licenses)),
+            self.open_only,
+            self.zero_shot,
+            self.origin,
+        )
 
     def params(self) -> list[tuple[str, str]]:
         pairs = [("family", f) for f in self.families] + [("size", s) for s in self.sizes] + [("license", x) for x in self.licenses]
@@ -129,3 +144,12 @@ class Filters:
         if self.origin:
             out.append(f"{self.origin} models")
         return out
+
+
+def request_filters() -> Filters:
+    """The current request's filters, checked against the licences on the board (pages, API and plots alike)."""
+    from flask import request
+
+    from web.cache import snapshot
+
+    return Filters.from_args(request.args, snapshot().licenses)

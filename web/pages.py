@@ -8,7 +8,6 @@ shown (all pages).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 
@@ -18,9 +17,10 @@ from markupsafe import Markup, escape
 
 from leaderboard import queries
 from leaderboard.queries import BoardRow, BoardTable, ModelInfo, Snapshot, TaskInfo
+from leaderboard.serialize import dumps
 from web import cellinfo, confidence
 from web.cache import cached_response, db_session, memo, run_stats, snapshot
-from web.filters import FAMILIES, SIZE_BUCKETS, SIZE_UNKNOWN, Filters, size_bucket
+from web.filters import FAMILIES, SIZE_BUCKETS, SIZE_UNKNOWN, Filters, request_filters, size_bucket
 from web.formatting import human_count
 from web.labels import (
     benchmark_blurb,
@@ -270,7 +270,7 @@ def benchmark_page(benchmark: str):
     snap = snapshot()
     if benchmark not in known_benchmarks(snap):
         abort(404, description=f"There is no benchmark called “{benchmark}”.")
-    filters = Filters.from_args(request.args)
+    filters = request_filters()
     table = board(benchmark, filters)
     sort, order = _sort_args()
     rows = memo(("sorted", benchmark, filters.key(), sort, order), lambda: sort_rows(table, sort, order))
@@ -375,7 +375,7 @@ def task_page(task_id: str):
         model = snap.models.get(r["model_id"])
         if model is not None:
             rows.append({**r, "model": model, "trained": queries.trained_on(model, task)})
-    filters = Filters.from_args(request.args)
+    filters = request_filters()
     rows = [r for r in rows if filters.keeps(r["model"]) and not (filters.zero_shot and r["trained"])]
     sign = 1 if order == "asc" else -1
     if sort == "model":
@@ -421,7 +421,7 @@ def task_page(task_id: str):
         order=order,
         filters=filters,
         reported=reported_here,
-        spec_json=json.dumps(spec, indent=2, sort_keys=True, default=str),
+        spec_json=dumps(spec, indent=2, sort_keys=True, default=str),
         has_results=bool(results),
     )
 
@@ -468,7 +468,7 @@ def _task_cells(task: TaskInfo, rows: list[dict], shown: list[dict]) -> dict[int
 @cached_response
 def models_index():
     snap = snapshot()
-    filters = Filters.from_args(request.args)
+    filters = request_filters()
     coverage = memo(("coverage",), lambda: {model_id: snap.benchmark_counts(model_id) for model_id in snap.cells})
     models = sorted((m for m in snap.models.values() if filters.keeps(m)), key=lambda m: m.name.casefold())
     fmt = request.args.get("format")
@@ -695,7 +695,7 @@ def manifest_sections(manifest: dict) -> list[tuple[str, dict]]:
     return sections
 
 
-@pages.get("/runs/<int:run_id>")
+@pages.get("/runs/<id:run_id>")
 @cached_response
 def run_page(run_id: int):
     detail = memo(("run", run_id), lambda: queries.run_detail(db_session(), run_id))
@@ -715,7 +715,7 @@ def run_page(run_id: int):
             "manifest": summary.manifest,
             "metric_spec": detail.run.metric_spec,
         }
-        response = Response(json.dumps(body, indent=1, default=str), mimetype="application/json")
+        response = Response(dumps(body, indent=1, default=str), mimetype="application/json")
         response.headers["Content-Disposition"] = f'attachment; filename="run-{run_id}.json"'
         return response
     variants = sorted({v for (v, _) in summary.scores}, key=_variant_key)

@@ -6,7 +6,19 @@
 ``/plots/throughput.png``  quality vs encode throughput (documents encoded per second)
 
 All take ``benchmark=`` and the table filters.  A figure is rendered once per (data version,
-URL) and served with an ETag, so browsers revalidate cheaply.
+canonical filters) and served with an ETag, so browsers revalidate cheaply.
+
+Anyone can ask for a figure, and drawing one costs ~0.1–0.3 s of CPU under a process-wide
+lock (matplotlib is not thread-safe), so:
+
+- filter values are checked against the known ones before any work (``Filters.from_args``
+  drops an unknown family, size, licence or origin, and ``bars`` an unknown model): a random
+  ``?license=…`` is the same figure, and the same cache entry, as no licence filter;
+- figures live in their own bounded cache (``VersionedCache.plots``, LRU by bytes), so they
+  can never push the board's tables out;
+- at most :data:`MAX_RENDERING` uncached figures per process are being drawn or waiting to
+  be; a further one is answered ``503`` with ``Retry-After`` at once, so figures can never
+  take every server thread and page requests (which never take the lock) stay fast.
 """
 
 from __future__ import annotations
@@ -20,14 +32,16 @@ import threading
 from flask import Blueprint, Response, abort, request
 
 from leaderboard import queries
-from web.cache import db_session, memo, snapshot, version
-from web.filters import Filters
+from web.cache import cache, db_session, snapshot, version
+from web.filters import Filters, request_filters
 from web.labels import benchmark_name, metric_label
 from web.pages import board, known_benchmarks
 
 plots = Blueprint("plots", __name__, url_prefix="/plots")
 
-_LOCK = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
+_LOCK = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe; only figures take it
+MAX_RENDERING = 2  # uncached figures being drawn or waiting to be, per process
+_RENDER_SLOTS = threading.BoundedSemaphore(MAX_RENDERING)
 FAMILY_COLORS = {"dense": "#1f6feb", "sparse": "#d1242f", "contrastive": "#8250df", "distilled": "#1a7f37"}
 MAX_LABELS = 12
 
@@ -264,44 +278,59 @@ def render_throughput(benchmark: str, filters: Filters) -> bytes:
 
 
 def _serve(key: tuple, render) -> Response:
-    etag = hashlib.sha256(repr((version(), key)).encode()).hexdigest()[:32]
+    current = version()
+    etag = hashlib.sha256(repr((current, key)).encode()).hexdigest()[:32]
     if request.if_none_match and etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-
-    def build() -> bytes:
-        with _LOCK:
-            return render()
-
-    body = memo(("plot", *key), build)
+    body = cache().get_plot(current, key)
+    if body is None:
+        if not _RENDER_SLOTS.acquire(blocking=False):
+            abort(503, description="Figures are being drawn for other visitors right now; try again in a moment.")
+        try:
+            body = cache().get_plot(current, key)  # drawn by the request this one waited behind
+            if body is None:
+                with _LOCK:
+                    body = render()
+                cache().put_plot(current, key, body)
+        finally:
+            _RENDER_SLOTS.release()
     response = Response(body, mimetype="image/png")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"  # revalidate: the ETag changes with the data
     return response
 
 
+@plots.errorhandler(503)
+def busy(err):
+    response = Response(str(err.description), status=503, mimetype="text/plain")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 @plots.get("/params.png")
 def params_plot():
     benchmark = _benchmark_arg()
-    filters = Filters.from_args(request.args)
+    filters = request_filters()
     return _serve(("params", benchmark, filters.key()), lambda: render_params(benchmark, filters))
 
 
 @plots.get("/bars.png")
 def bars_plot():
     benchmark = _benchmark_arg()
-    names = list(dict.fromkeys(request.args.getlist("model")))[:8]
+    known = snapshot().by_name
+    names = [name for name in dict.fromkeys(request.args.getlist("model")) if name in known][:8]
     return _serve(("bars", benchmark, tuple(names)), lambda: render_bars(benchmark, names))
 
 
 @plots.get("/dims.png")
 def dims_plot():
     benchmark = _benchmark_arg()
-    filters = Filters.from_args(request.args)
+    filters = request_filters()
     return _serve(("dims", benchmark, filters.key()), lambda: render_dims(benchmark, filters))
 
 
 @plots.get("/throughput.png")
 def throughput_plot():
     benchmark = _benchmark_arg()
-    filters = Filters.from_args(request.args)
+    filters = request_filters()
     return _serve(("throughput", benchmark, filters.key()), lambda: render_throughput(benchmark, filters))

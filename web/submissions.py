@@ -18,7 +18,10 @@ refused config writes nothing.
 
 Why the session remembers the token's *sha256* and not the token: the session cookie is signed
 but readable, and the hash is useless as a credential (the server hashes what it is sent), so a
-copied cookie never leaks a token that works with the API.
+copied cookie never leaks a token that works with the API.  The session also remembers the
+token's ``session_generation``: signing out ("forget") and ``leaderboard tokens revoke`` bump it
+in the database, so every earlier session cookie of that token (a copied one too) stops working
+at once, although the cookie itself is still validly signed.
 
 CSRF (hand-written because it is twenty lines; Flask-WTF would bring a forms framework we do
 not use): every POST here must carry ``csrf_token``, a random per-session secret kept in the
@@ -34,7 +37,8 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import (
@@ -55,14 +59,17 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from benchmarks.errors import UserError
 from leaderboard import schema
+from leaderboard.public_log import public_line, public_log
 from submissions.safe_yaml import MAX_BYTES
 from submissions.schema import ConfigError
 from web.cache import db_session
+from web.urls import external_url
 
 submit_pages = Blueprint("submit_pages", __name__)
 
 CSRF_FIELD = "csrf_token"
 TOKEN_KEY = "token_sha256"  # session key: the remembered token's hash
+GENERATION_KEY = "token_generation"  # session key: the token's session_generation when it was remembered
 PER_PAGE = 50
 ADMIN_ACTIONS = ("approve", "reject", "publish")
 
@@ -144,13 +151,15 @@ def json_input(body: object) -> tuple[str, str | list[str]]:
 def create(config_yaml: str, tasks: str | list[str], token_sha256: str, describe: Callable = lambda sub: sub.id):
     """Store a submission for the token with this hash, in one transaction; raises :class:`Refused`.
 
-    Returns ``describe(submission)``, computed inside the transaction (default: its id).
+    Returns ``describe(submission)``, computed inside the transaction (default: its id).  It
+    runs on the request's own session (:func:`write_transaction`): a request never holds two
+    pooled connections, which under load used to exhaust the pool (every request holding one
+    and waiting for a second).
     """
     from leaderboard.submissions import create_submission
 
-    make_session = current_app.config["SESSION_FACTORY"]
     try:
-        with make_session() as db, db.begin():
+        with write_transaction() as db:
             row = token_by_hash(db, token_sha256)
             if row is None:
                 raise Refused(401, "unknown or revoked token", [("token", "unknown or revoked token")])
@@ -158,6 +167,18 @@ def create(config_yaml: str, tasks: str | list[str], token_sha256: str, describe
             return describe(sub)
     except UserError as err:
         raise refusal(err) from err
+
+
+@contextmanager
+def write_transaction() -> Iterator:
+    """A transaction on the request's session, after ending the read transaction it may have open.
+
+    One session, one pooled connection per request (see :func:`create`).
+    """
+    db = db_session()
+    db.commit()  # ends the implicit read transaction of earlier lookups; nothing is pending
+    with db.begin():
+        yield db
 
 
 def token_by_hash(db, token_sha256: str | None) -> schema.ApiToken | None:
@@ -206,21 +227,22 @@ def submission_record(sub: schema.Submission, *, full: bool = True) -> dict:
         "review_reason": sub.review_reason or "",
         "created_at": _iso(sub.created_at),
         "updated_at": _iso(sub.updated_at),
-        "status_url": url_for("submit_pages.status", submission_id=sub.id, _external=True),
-        "api_url": url_for("api.submission", submission_id=sub.id, _external=True),
-        "model_url": url_for("pages.model_page", name=sub.model_name, _external=True) if published else None,
+        "status_url": external_url("submit_pages.status", submission_id=sub.id),
+        "api_url": external_url("api.submission", submission_id=sub.id),
+        "model_url": external_url("pages.model_page", name=sub.model_name) if published else None,
     }
     if full:
         record |= {
             "history": [
-                {"state": step.get("state"), "at": step.get("at"), "note": step.get("note", "")}
+                {"state": step.get("state"), "at": step.get("at"), "note": public_line(str(step.get("note", "")))}
                 for step in (sub.history or [])
                 if isinstance(step, dict)
             ],
             "attempts": sub.attempts,
             "max_attempts": sub.max_attempts,
-            "error": sub.error or "",
-            "log_tail": sub.log_tail or "",
+            # public_* again on read: rows stored before the filter existed may hold a traceback
+            "error": public_line(sub.error or ""),
+            "log_tail": public_log(sub.log_tail or ""),
             "run_ids": list(sub.run_ids or []),
             "config_yaml": sub.config_yaml,
         }
@@ -284,14 +306,18 @@ submit_pages.add_app_template_global(csrf_token, "csrf_token")  # a global, so i
 
 
 def remembered_token(db) -> schema.ApiToken | None:
+    """The token this browser session signed in with, while it is valid and the session was not ended."""
     row = token_by_hash(db, session.get(TOKEN_KEY))
-    if row is None:
+    if row is None or session.get(GENERATION_KEY) != row.session_generation:
         session.pop(TOKEN_KEY, None)
+        session.pop(GENERATION_KEY, None)
+        return None
     return row
 
 
 def remember(row: schema.ApiToken) -> None:
     session[TOKEN_KEY] = row.token_sha256
+    session[GENERATION_KEY] = row.session_generation
 
 
 # ------------------------------------------------------------------ the form
@@ -388,8 +414,15 @@ def _list_url(target: str) -> str:
 
 @submit_pages.post("/submissions/forget")
 def forget():
+    """Sign out: end this token's browser sessions on the server (a copy of this cookie stops working too)."""
+    from leaderboard.tokens import end_sessions
+
+    if remembered_token(db_session()) is not None:
+        with write_transaction() as db:
+            end_sessions(db, session[TOKEN_KEY])
     session.pop(TOKEN_KEY, None)
-    flash("The token is forgotten in this browser.")
+    session.pop(GENERATION_KEY, None)
+    flash("The token is forgotten in this browser, and every browser session signed in with it has ended.")
     return redirect(url_for("submit_pages.submit"), code=303)
 
 
@@ -412,7 +445,7 @@ def _submission_or_404(db, submission_id: int) -> schema.Submission:
     return sub
 
 
-@submit_pages.get("/submissions/<int:submission_id>")
+@submit_pages.get("/submissions/<id:submission_id>")
 def status(submission_id: int):
     db = db_session()
     sub = _submission_or_404(db, submission_id)
@@ -422,7 +455,7 @@ def status(submission_id: int):
             select(func.count()).select_from(schema.Submission).where(schema.Submission.state == "queued", schema.Submission.id < sub.id)
         )
     history = [
-        {"state": step.get("state", ""), "at": _moment(step.get("at")), "note": step.get("note", "")}
+        {"state": step.get("state", ""), "at": _moment(step.get("at")), "note": public_line(str(step.get("note", "")))}
         for step in (sub.history or [])
         if isinstance(step, dict)
     ]
@@ -430,6 +463,8 @@ def status(submission_id: int):
     return render_template(
         "submission.html",
         sub=sub,
+        error=public_line(sub.error or ""),
+        log_tail=public_log(sub.log_tail or ""),
         history=history,
         explanation=EXPLANATIONS.get(sub.state, ""),
         ahead=ahead,
@@ -498,14 +533,13 @@ def apply_action(db, submission_id: int, action: str, note: str = "") -> schema.
     return review(db, submission_id, approve=action == "approve", note=note)
 
 
-@submit_pages.post("/submissions/<int:submission_id>/review")
+@submit_pages.post("/submissions/<id:submission_id>/review")
 def review_action(submission_id: int):
     action = request.form.get("action", "")
     if action not in ADMIN_ACTIONS:
         abort(400, description=f"action must be one of {', '.join(ADMIN_ACTIONS)}")
     note = request.form.get("note", "").strip()[:500]
-    make_session = current_app.config["SESSION_FACTORY"]
-    with make_session() as db, db.begin():
+    with write_transaction() as db:
         row = remembered_token(db)
         if row is None or not row.is_admin:
             abort(403, description="Only an admin token may approve, reject or publish; sign in with one first.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from flask import Response
 
 from leaderboard.queries import BoardRow, BoardTable, ModelInfo
+from leaderboard.serialize import csv_cell, dumps
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 5000
@@ -158,18 +158,6 @@ def model_records(models: Iterable[ModelInfo]) -> list[dict]:
 
 
 # ------------------------------------------------------------------ downloads
-def _csv_value(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, float):
-        return repr(value)
-    return value
-
-
 def download(fmt: str, filename: str, columns: list[str], records: list[dict], meta: dict | None = None) -> Response | None:
     """A CSV or JSON attachment of ``records``; None when ``fmt`` is neither."""
     if fmt == "csv":
@@ -177,11 +165,11 @@ def download(fmt: str, filename: str, columns: list[str], records: list[dict], m
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for record in records:
-            writer.writerow([_csv_value(record.get(column)) for column in columns])
+            writer.writerow([csv_cell(record.get(column)) for column in columns])  # formula-safe text cells
         response = Response(buffer.getvalue(), mimetype="text/csv")
     elif fmt == "json":
         body = {**(meta or {}), "columns": columns, "rows": records}
-        response = Response(json.dumps(body, indent=1, default=str), mimetype="application/json")
+        response = Response(dumps(body, indent=1, default=str), mimetype="application/json")
     else:
         return None
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in filename)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -24,6 +23,7 @@ def execute_and_store(
     """
     from benchmarks.tasks import get_task
     from leaderboard.db import make_engine, session_factory
+    from leaderboard.names import check_name, owner_for
     from leaderboard.store import record_run
     from runners.execute import run_task
     from runners.session import ModelSession, TaskNotSupported
@@ -33,6 +33,9 @@ def execute_and_store(
     tasks = [get_task(task_id) for task_id in task_ids]  # all unknown ids fail before any work
     engine = make_engine(db)
     make_session = session_factory(engine)
+    is_reference = path.parent.resolve() == REFERENCE_DIR.resolve()
+    with make_session() as session:  # a name that belongs to another model is refused before any work
+        check_name(session, config.name, owner_for(config, is_reference=is_reference, source=path))
     if backend == "ray":
         from runners.ray_backend import run_matrix
 
@@ -51,7 +54,7 @@ def execute_and_store(
             click.echo(f"skipping {task.id}: {reason}")
             continue
         with make_session() as session:
-            run_id = record_run(session, config, task, outcome, is_reference=path.parent.resolve() == REFERENCE_DIR.resolve())
+            run_id = record_run(session, config, task, outcome, is_reference=is_reference)
         run_ids.append(run_id)
         main_value = outcome.scores[task.main_score].value
         click.echo(
@@ -111,6 +114,7 @@ def export(fmt: str, out_dir: Path | None) -> None:
 
     from leaderboard.db import make_engine, session_factory
     from leaderboard.queries import all_scores
+    from leaderboard.serialize import csv_cell, dumps
 
     with session_factory(make_engine())() as session:
         if fmt == "mteb":
@@ -118,16 +122,20 @@ def export(fmt: str, out_dir: Path | None) -> None:
 
             if out_dir is None:
                 raise UserError("export --format mteb needs an output folder: leaderboard export --format mteb DIR")
-            written = export_mteb(session, out_dir)
+            try:
+                written = export_mteb(session, out_dir)
+            except OSError as err:
+                raise UserError(f"{out_dir}: cannot write the MTEB files there ({err.strerror or err}); pick a writable folder") from err
             click.echo(f"wrote {len(written)} MTEB result files under {out_dir}")
             return
         records = all_scores(session)
     if fmt == "json":
-        click.echo(json.dumps(records, indent=1))
+        click.echo(dumps(records, indent=1))  # strict JSON: a non-finite value is null
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["model", "task", "metric", "value", "run_id"])
-    writer.writeheader()
-    writer.writerows(records)
+    columns = list(records[0]) if records else ["model", "task", "metric", "value", "run_id"]
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([csv_cell(record.get(column)) for column in columns] for record in records)
 
 
 @click.command("import")

@@ -75,7 +75,7 @@ def db_upgrade() -> None:
     """Create the schema in LEADERBOARD_DB, or migrate it to the newest revision."""
     from sqlalchemy import inspect
 
-    from leaderboard.db import db_url, make_engine
+    from leaderboard.db import db_url, make_engine, masked_url
     from leaderboard.migrate import create_at_head, current_revision, head_revision, upgrade
 
     engine = make_engine(create=False)
@@ -84,4 +84,4 @@ def db_upgrade() -> None:
         create_at_head(engine)
     else:
         upgrade(engine)
-    click.echo(f"{db_url()}: schema at revision {head_revision()} (was {before or 'empty or first release'})")
+    click.echo(f"{masked_url(db_url())}: schema at revision {head_revision()} (was {before or 'empty or first release'})")

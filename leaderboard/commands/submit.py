@@ -102,6 +102,35 @@ def tokens_create(name: str, admin: bool) -> None:
     click.echo(secret)
 
 
+@tokens.command("revoke")
+@click.argument("name")
+@one_line_errors
+def tokens_revoke(name: str) -> None:
+    """Revoke a token: the API refuses it and every browser session signed in with it ends now."""
+    from leaderboard.db import make_engine, session_factory
+    from leaderboard.tokens import revoke_token
+
+    with session_factory(make_engine())() as session, session.begin():
+        revoke_token(session, name)
+    click.echo(f"token {name!r} revoked")
+
+
+@tokens.command("list")
+@one_line_errors
+def tokens_list() -> None:
+    """Every token: name, admin, revoked, created, last submission (never the secret)."""
+    from sqlalchemy import select
+
+    from leaderboard import schema
+    from leaderboard.db import make_engine, session_factory
+
+    with session_factory(make_engine())() as session:
+        for row in session.scalars(select(schema.ApiToken).order_by(schema.ApiToken.id)):
+            flags = ",".join(f for f, on in (("admin", row.is_admin), ("revoked", row.revoked)) if on) or "-"
+            last = row.last_submission_at.isoformat() if row.last_submission_at else "-"
+            click.echo(f"{row.name:30} {flags:14} created {row.created_at.isoformat()}  last submission {last}")
+
+
 @click.group()
 def submissions() -> None:
     """List, inspect and review submissions."""

@@ -98,3 +98,44 @@ def test_a_first_release_database_without_alembic_is_recognised(tmp_path):
     assert current_revision(engine) == head_revision()
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM scores")).scalar_one() == 1
+
+
+def check_case_variants_survive_the_upgrade(url: str) -> None:
+    """A database from before 0003 may hold ``bm25s-flat`` and ``BM25S-FLAT``, and two pending submissions of one name."""
+    from leaderboard.schema import name_key
+
+    engine = create_engine(url)
+    upgrade(engine, "0002")
+    model = (
+        "INSERT INTO models (id, name, backend, families, config, config_sha256, open_weights, is_reference, updated_at,"
+        " published, submitter) VALUES (:id, :name, 'bm25', '[]', '{}', 'x', true, :ref, '2026-11-20 10:00:00+00:00', true, :who)"
+    )
+    submission = (
+        "INSERT INTO submissions (id, model_name, config_yaml, config, tasks, state, needs_review, review_reason, submitter,"
+        " created_at, updated_at, history, attempts, max_attempts, error, log_tail, run_ids)"
+        " VALUES (:id, :name, '', '{}', '[]', :state, false, '', 'x', '2026-11-20 10:00:00+00:00', '2026-11-20 10:00:00+00:00',"
+        " '[]', 0, 3, '', '', '[]')"
+    )
+    with engine.begin() as c:
+        c.execute(text(model), {"id": 1, "name": "BM25S-FLAT", "ref": False, "who": "mallory"})
+        c.execute(text(model), {"id": 2, "name": "bm25s-flat", "ref": True, "who": None})
+        for number, (name, state) in enumerate([("dup", "queued"), ("DUP", "received"), ("Dup", "published")], start=1):
+            c.execute(text(submission), {"id": number, "name": name, "state": state})
+    upgrade(engine)
+    assert schema_differences(engine) == []
+    with engine.connect() as c:
+        keys = dict(c.execute(text("SELECT name, name_key FROM models")).all())
+        assert keys == {"bm25s-flat": "bm25s-flat", "BM25S-FLAT": "bm25s-flat#1"}  # the reference keeps the name
+        pending = dict(c.execute(text("SELECT model_name, name_key FROM submissions")).all())
+        assert pending == {"dup": "dup", "DUP": "dup#2", "Dup": "dup"}  # only pending ones must differ
+        assert c.execute(text("SELECT session_generation FROM api_tokens")).all() == []
+    assert name_key("BM25S-FLAT") == "bm25s-flat"
+    engine.dispose()
+
+
+def test_case_variants_survive_the_upgrade_on_sqlite(tmp_path):
+    check_case_variants_survive_the_upgrade(f"sqlite:///{tmp_path / 'variants.db'}")
+
+
+def test_case_variants_survive_the_upgrade_on_postgresql(postgres_url):
+    check_case_variants_survive_the_upgrade(postgres_url)

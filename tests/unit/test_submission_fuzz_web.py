@@ -4,11 +4,19 @@ Together with tests/unit/test_submission_fuzz.py (CLI and core, 500 examples) th
 issue's "≥ 500 hostile configs through all three entry points": 200 through the API and 150
 through the form here.  Every request must end in a stored submission or a clear refusal:
 never a 5xx, never a traceback, and nothing written for a refused config.
+
+Issue 12 added the classes that broke the site: non-finite numbers (in the JSON body itself and
+as ``.inf``/``.nan`` inside the YAML), JSON nested 100,000 deep, NUL bytes, and, against every
+page and API endpoint (:func:`test_pages_and_api_never_fail_on_hostile_urls`), ids past 2^31
+and 2^63, non-finite and huge numbers and NUL bytes in query parameters.  Every JSON answer must
+be strict RFC 8259 JSON (no NaN/Infinity).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 
 import pytest
@@ -17,9 +25,22 @@ from hypothesis import strategies as st
 
 from leaderboard.db import make_engine, session_factory
 from leaderboard.tokens import create_token
+from tests.browser.seeding import seeded_copy
 from tests.conftest import fuzz_examples
 from tests.unit.test_submission_fuzz import HOSTILE_TEXT, KEYS, _dump, count_rows, hostile_yaml, values
 from web import create_app
+
+
+def strict_json(text: str) -> object:
+    """Parse as RFC 8259 JSON: NaN, Infinity and -Infinity are refused (JavaScript's JSON.parse refuses them)."""
+
+    def refuse(constant: str):
+        raise AssertionError(f"non-standard JSON constant {constant}: {text[:200]}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+NON_FINITE = [math.inf, -math.inf, math.nan]
 
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -29,7 +50,16 @@ VALID = {"name": "fuzz", "family": ["dense"], "backend": "dense", "weights": {"h
 names = st.one_of(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True), st.sampled_from(HOSTILE_TEXT))
 overrides = st.dictionaries(st.sampled_from([*KEYS, "metadata", "description", "dims", "query_prompt"]), values, max_size=2)
 near_valid = st.builds(lambda name, changed: _dump({**VALID, "name": name, **changed}), names, overrides)
-yaml_texts = st.one_of(hostile_yaml, near_valid, near_valid)
+# numbers a schema could let through: YAML .inf/.nan and huge integers where the config takes numbers
+numbers = st.one_of(st.sampled_from(NON_FINITE), st.sampled_from([10**20, 10**400, -(2**63), 1e308]), st.floats(allow_nan=True))
+BM25 = {"name": "fuzz-bm25", "family": ["sparse"], "backend": "bm25", "bm25": {"engine": "bm25s", "k1": 0.9, "b": 0.4, "fields": "flat"}}
+number_configs = st.one_of(
+    st.builds(lambda k1, b: _dump({**BM25, "bm25": {**BM25["bm25"], "k1": k1, "b": b}}), numbers, st.one_of(st.just(0.4), numbers)),
+    st.builds(lambda v: _dump({**BM25, "reported": [{"task": "beir/tiny", "metric": "ndcg_at_10", "value": v, "source": "x"}]}), numbers),
+    st.builds(lambda n, key: _dump({**VALID, key: n}), numbers, st.sampled_from(["max_length", "batch_size", "batch_tokens"])),
+    st.builds(lambda n: _dump({**VALID, "metadata": {"parameters": n}}), numbers),
+)
+yaml_texts = st.one_of(hostile_yaml, near_valid, near_valid, number_configs)
 task_specs = st.one_of(
     st.just("beir/tiny"),
     st.text(max_size=30),
@@ -47,6 +77,11 @@ raw_json = st.sampled_from(
         '{"config_yaml": null}',
         "{}",
         "",
+        '{"config_yaml": NaN, "tasks": Infinity}',
+        '{"config_yaml": "name: x", "tasks": [-Infinity, 1e999]}',
+        '{"config_yaml": "name: x\\u0000", "tasks": "beir/tiny\\u0000"}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 50_000 + "1" + "}" * 50_000,
     ]
 )
 CONTENT_TYPES = ["application/json", "text/plain", "application/octet-stream", "application/x-www-form-urlencoded", "multipart/form-data"]
@@ -101,7 +136,7 @@ def test_api_never_fails_and_refuses_clearly(fuzz_env, body, auth):
     text = response.get_data(as_text=True)
     assert response.status_code < 500, text
     assert "Traceback" not in text and response.is_json
-    reply = response.json
+    reply = strict_json(text)
     if response.status_code == 201:
         assert reply["state"] in {"queued", "received"} and count_rows()[0] == before[0] + 1
         return
@@ -150,3 +185,55 @@ def test_form_never_fails_and_shows_the_problem(fuzz_env, fields, token):
     for hostile in ("<script>alert(1)</script>", *(h for h in HOSTILE_TEXT if h.startswith("<"))):
         assert hostile not in text.split('id="form-errors"')[1]  # echoed input is escaped
     assert count_rows() == before
+
+
+# ------------------------------------------------------------------ every page and API endpoint, hostile URLs
+ids = st.one_of(
+    st.integers(min_value=-5, max_value=50),
+    st.sampled_from([0, 2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, 2**64, 10**20, 10**40]),
+    st.integers(min_value=2**31 - 2, max_value=10**30),
+)
+PATHS = [
+    "/", "/benchmarks/beir", "/benchmarks/sts", "/tasks/", "/tasks/beir/scifact", "/models/", "/models/{name}", "/runs/{id}",
+    "/compare", "/about", "/submissions", "/submissions/{id}", "/submit", "/plots/params.png", "/plots/bars.png",
+    "/plots/dims.png", "/plots/throughput.png", "/api/v1/", "/api/v1/benchmarks", "/api/v1/benchmarks/beir", "/api/v1/tasks",
+    "/api/v1/tasks/beir/scifact", "/api/v1/models", "/api/v1/models/{name}", "/api/v1/scores", "/api/v1/runs",
+    "/api/v1/runs/{id}", "/api/v1/submissions", "/api/v1/submissions/{id}",
+]  # fmt: skip
+PARAMS = [
+    "limit", "offset", "sort", "order", "page", "per_page", "format", "family", "size", "license", "open", "zero_shot",
+    "origin", "model", "task", "benchmark", "metric", "variant", "all_runs", "kind", "per_query", "state", "mine",
+]  # fmt: skip
+hostile_values = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["0", "-1", "nan", "NaN", "inf", "-inf", "Infinity", "1e999", "csv", "json", "all", "beir", "bm25s-flat"]),
+    st.sampled_from(["\x00", "a\x00b", str(2**63), str(10**40), "9" * 5000, "-" + "9" * 30, "1.5", "00001"]),
+    ids.map(str),
+)
+names_in_urls = st.one_of(st.sampled_from(["bm25s-flat", "all-MiniLM-L6-v2", "nobody"]), st.text(min_size=1, max_size=20))
+
+
+@pytest.fixture
+def seeded_client():
+    seeded_copy(os.environ["LEADERBOARD_DB"])
+    return create_app().test_client()
+
+
+@settings(FUZZ, max_examples=fuzz_examples(200))
+@given(
+    path=st.sampled_from(PATHS),
+    number=ids,
+    name=names_in_urls,
+    query=st.lists(st.tuples(st.one_of(st.sampled_from(PARAMS), st.text(max_size=6)), hostile_values), max_size=4),
+)
+def test_pages_and_api_never_fail_on_hostile_urls(seeded_client, path, number, name, query):
+    from urllib.parse import quote, urlencode
+
+    url = path.replace("{id}", str(number)).replace("{name}", quote(name, safe=""))
+    response = seeded_client.get(url + ("?" + urlencode(query) if query else ""))
+    event(f"HTTP {response.status_code}")
+    text = response.get_data(as_text=True) if not response.mimetype.startswith("image/") else ""
+    assert response.status_code < 500, (url, query, text[:300])
+    assert "Traceback" not in text
+    if response.mimetype == "application/json":
+        strict_json(text)

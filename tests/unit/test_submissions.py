@@ -117,7 +117,7 @@ def test_names_of_other_models_and_unknown_tasks_are_refused(tiny_task, weights_
         from submissions.registry import resolve_model
 
         upsert_model(session, resolve_model("bm25-flat")[0], is_reference=True)
-    assert "already on the board" in invoke("submit", str(path), "--tasks", "beir/tiny").output
+    assert "is the name of the reference model 'bm25-flat'" in invoke("submit", str(path), "--tasks", "beir/tiny").output
     path.write_text(config_yaml(weights=f"path: {weights_root / 'tiny'}"))
     assert "unknown task ids: beir/nope" in invoke("submit", str(path), "--tasks", "beir/nope").output
 

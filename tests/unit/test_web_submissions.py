@@ -209,12 +209,12 @@ def test_a_failed_run_is_explained_in_plain_words(client, token, tiny_task):
         submission_id, claim = claim_next(session, "w1")
     with make_session() as session:
         reason = "weights: cannot download org/m at bbbb (offline)"
-        fail_attempt(session, submission_id, claim, reason, "line 1\n<b>line 2</b>", retry=False)
+        fail_attempt(session, submission_id, claim, reason, "12:00:01 INFO line 1\n12:00:02 INFO <b>line 2</b>", retry=False)
     page = client.get(f"/submissions/{submission_id}").get_data(as_text=True)
     failure = re.search(r'<div class="form-errors" id="failure"[^>]*>(.*?)</div>', page, re.S).group(1)
     assert "Why it failed:</strong> weights: cannot download org/m at bbbb (offline)" in failure
     assert "Nothing was written to the board" in failure
-    assert '<pre id="log-tail">line 1\n&lt;b&gt;line 2&lt;/b&gt;</pre>' in page
+    assert '<pre id="log-tail">12:00:01 INFO line 1\n12:00:02 INFO &lt;b&gt;line 2&lt;/b&gt;</pre>' in page
     assert 'data-state="failed"' in page
     assert client.get("/submissions/999").status_code == 404
 
