@@ -53,6 +53,7 @@ DB_FREE_MODULES = {
     "test_ray_backend",
     "test_registry",
     "test_retrieval_metrics",
+    "test_run_outcomes",
     "test_schema",
     "test_sts_mteb_parity",
     "test_tatoeba_mteb_parity",
