@@ -47,6 +47,7 @@ DB_FREE_MODULES = {
     "test_dense_encoder",
     "test_dense_st_modules",
     "test_embedding_cache",
+    "test_empty_queries",
     "test_exact_search",
     "test_faiss_search",
     "test_lucene_analyzer",
