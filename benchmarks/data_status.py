@@ -77,11 +77,45 @@ def data_status(task: Task, *, use_cache: bool = True) -> DataStatus:
         expected = task.expected_counts
         differs = {key: (report.counts.get(key), value) for key, value in expected.items() if report.counts.get(key) != value}
         state = "mismatch" if differs else "verified"
-        detail = "; ".join(f"{key}: found {found:,}, published {want:,}" for key, (found, want) in differs.items() if found is not None)
+        detail = "; ".join(
+            [f"{key}: found {found:,}, published {want:,}" for key, (found, want) in differs.items() if found is not None]
+            + ([report.note] if report.note else [])
+        )
         status = DataStatus(task.id, state, str(folder), report.counts, report.sha256, detail)
     stamps[task.id] = {"signature": signature, "status": asdict(status)}
     _save_stamps(stamps)
     return status
+
+
+def count_mismatch(task: Task, found: dict[str, int]) -> UserError | None:
+    """The error for files whose size differs from what the benchmark publishes, or None when they agree."""
+    differs = {key: want for key, want in task.expected_counts.items() if found.get(key) != want}
+    if not differs:
+        return None
+    found_text = ", ".join(f"{found.get(key, 0):,} {key}" for key in differs)
+    want_text = ", ".join(f"{want:,} {key}" for key, want in differs.items())
+    return UserError(
+        f"{task.id}: the files in {task.folder} hold {found_text}, but the benchmark publishes {want_text}; "
+        f"replace them ('leaderboard data list' says where they come from)"
+    )
+
+
+def require_verified(task: Task) -> None:
+    """Raise the one-line error a run of ``task`` would hit, unless its data is present and verified.
+
+    ``leaderboard run`` calls this for every task before running any, so a bad second task
+    stops the command before the first one is stored.  The result is remembered per file
+    signature (see :func:`data_status`), so unchanged data is read once, not on every run.
+    """
+    status = data_status(task)
+    if status.state == "verified":
+        return
+    module = benchmark_module(task.benchmark)
+    if status.state == "missing" and module is not None:
+        module.inspect(task)  # raises the loader's own message: which files to put where
+    if status.state == "mismatch" and (error := count_mismatch(task, status.counts or {})) is not None:
+        raise error
+    raise UserError(status.detail or f"{task.id}: data {status.state} in {status.folder}; run 'leaderboard data verify {task.id}'")
 
 
 def describe_counts(counts: dict | None) -> str:

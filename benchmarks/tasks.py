@@ -50,6 +50,7 @@ class DataReport:
 
     counts: dict[str, int]
     sha256: str
+    note: str = ""  # something a reader of `data verify` should know that does not make the data wrong
 
 
 def benchmark_module(benchmark: str) -> ModuleType | None:

@@ -47,6 +47,9 @@ class Bm25sBM25:
         k = min(k, len(doc_ids))
         run: dict[str, dict[str, float]] = {}
         for row, qid in enumerate(tqdm(query_ids, desc="searching (bm25s)", unit="query", leave=False)):
+            if not query_tokens[row]:  # no term left after analysis (stopwords, unknown words, empty text)
+                run[qid] = {}  # nothing to match: no hits, as Lucene gives; the query counts 0 (trec_eval -c)
+                continue
             scores = retriever.get_scores(query_tokens[row])
             top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
             run[qid] = {doc_ids[j]: float(scores[j]) for j in top if scores[j] > 0}

@@ -59,7 +59,7 @@ class ClipScorer:
             self.model = CLIPModel.from_pretrained(folder, dtype=dtype).to(self.device)
         except Exception as err:  # any failure here means "this model won't load": say so in one line
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise UserError(f"model {config.name}: cannot load CLIP weights from {folder} ({first_line})") from err
+            raise UserError(self.weights.public(f"model {config.name}: cannot load CLIP weights from {folder} ({first_line})")) from err
         self.model.eval()
         context = int(self.model.config.text_config.max_position_embeddings)
         self.max_length = min(config.max_length or context, context)
@@ -124,7 +124,7 @@ class ClipScorer:
             "backend": "clip",
             "implementation": "transformers CLIPModel + CLIPProcessor",
             "weights_origin": self.weights.origin,
-            "weights_folder": str(self.weights.folder),
+            "weights_folder": self.weights.label,
             "weights_sha256": self.weights.sha256,
             "device": self.device,
             "dtype": str(self.dtype).removeprefix("torch."),

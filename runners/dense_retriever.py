@@ -32,7 +32,8 @@ class DenseRetriever:
         self.device = best_device()
         start = time.perf_counter()
         self.weights = resolve_weights(config.weights, config.name)
-        self.encoder = _cached(DenseEncoder(config, self.weights.folder, self.device), self.weights.sha256, self.device)
+        with self.weights.named_by_source():  # errors name the weights by their source, not a server path
+            self.encoder = _cached(DenseEncoder(config, self.weights.folder, self.device), self.weights.sha256, self.device)
         self.phase_times["load_model"] = time.perf_counter() - start
         self.counters: dict[str, float] = {}
         # Matryoshka: "dim=64" -> run, filled by retrieve() when the config has dims
@@ -92,7 +93,7 @@ class DenseRetriever:
         return {
             "backend": "dense",
             "weights_origin": self.weights.origin,
-            "weights_folder": str(self.weights.folder),
+            "weights_folder": self.weights.label,
             "weights_sha256": self.weights.sha256,
             "pooling": settings.pooling,
             "normalize": settings.normalize,

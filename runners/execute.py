@@ -3,18 +3,25 @@
 Pure computation: nothing here writes to the database.  The caller stores the returned
 :class:`RunOutcome` in one transaction.  Each benchmark has a runner function
 ``run(session, task) -> RunOutcome`` registered in :data:`BENCHMARK_RUNNERS`.
+
+Every run passes :func:`check_defined` before anyone can store it: a run whose scores are
+undefined is refused with a :class:`UserError`, never stored as a number (see there).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from benchmarks.data_status import count_mismatch
 from benchmarks.errors import UserError
 from benchmarks.metrics.retrieval import MetricResult
+from benchmarks.settings import data_dir
 from benchmarks.tasks import Task
-from runners.manifest import config_sha256, git_commit, hardware, library_versions, peak_memory_mb
+from runners.manifest import config_sha256, finite_json, git_commit, hardware, library_versions, peak_memory_mb, relative_to
 from runners.session import ModelSession
 from submissions.schema import ModelConfig
 
@@ -37,18 +44,58 @@ class RunOutcome:
     metric_spec: dict = field(default_factory=dict)
     # extra score sets from the same run, e.g. {"dim=64": {...}} for Matryoshka truncations
     variant_scores: dict[str, dict[str, MetricResult]] = field(default_factory=dict)
+    # how many judged items the model gave any answer for (BEIR: judged queries with at least one
+    # hit); None where every item gets one by construction (STS pairs, Tatoeba sentences, ARO cases)
+    answered: int | None = None
+    # model outputs (embeddings, similarities, hit scores) that were NaN or infinite
+    non_finite_outputs: int = 0
+
+
+def check_defined(task: Task, outcome: RunOutcome) -> None:
+    """Refuse a run whose scores are undefined; the one rule every benchmark's runs pass.
+
+    Undefined means any of:
+
+    - no judged item at all (an empty qrels split, an empty pair file): a mean over nothing;
+    - the model answered no item (BEIR: not one judged query got a hit, e.g. every query is
+      empty after analysis, or a parameter makes every BM25 score 0): the scores would all be
+      0 by construction, a property of the run, not a measurement of the model;
+    - a model output that is NaN or infinite (float16 overflow, a broken checkpoint);
+    - a score or per-item value that is NaN or infinite (STS: every pair given the same
+      similarity leaves Spearman undefined).
+
+    A model may still score 0 on single queries, or on all of them while returning hits: that
+    is a measurement and is stored.
+    """
+    main = outcome.scores.get(task.main_score)
+    if main is None or not main.per_query:
+        raise UserError(f"{task.id}: the data has no judged item to score (empty split); nothing was stored")
+    if outcome.answered == 0:
+        raise UserError(
+            f"{task.id}: {outcome.model} returned no hit for any of the {len(main.per_query):,} judged queries, so every "
+            "score would be 0 by construction (queries empty after analysis, or a parameter that makes every score 0); "
+            "nothing was stored"
+        )
+    if outcome.non_finite_outputs:
+        raise UserError(
+            f"{task.id}: {outcome.model} produced {outcome.non_finite_outputs:,} NaN or infinite outputs (e.g. float16 "
+            "overflow, or broken weights); the scores are undefined and nothing was stored"
+        )
+    for variant, scores in {"": outcome.scores, **outcome.variant_scores}.items():
+        for metric, result in scores.items():
+            values = [result.value, *result.per_query.values()]
+            if not all(math.isfinite(value) for value in values):
+                name = f"{metric} ({variant})" if variant else metric
+                raise UserError(
+                    f"{task.id}: {name} of {outcome.model} is undefined (NaN or infinite), e.g. a correlation over "
+                    "predictions that are all equal; nothing was stored"
+                )
 
 
 def check_counts(task: Task, found: dict[str, int]) -> None:
     """Refuse data whose size differs from what the benchmark publishes (a wrong or partial copy)."""
-    differs = {key: want for key, want in task.expected_counts.items() if found.get(key) != want}
-    if differs:
-        found_text = ", ".join(f"{found.get(key, 0):,} {key}" for key in differs)
-        want_text = ", ".join(f"{want:,} {key}" for key, want in differs.items())
-        raise UserError(
-            f"{task.id}: the files in {task.folder} hold {found_text}, but the benchmark publishes {want_text}; "
-            f"replace them ('leaderboard data list' says where they come from)"
-        )
+    if (error := count_mismatch(task, found)) is not None:
+        raise error
 
 
 def build_manifest(
@@ -63,13 +110,18 @@ def build_manifest(
     counts: dict,
     extra: dict | None = None,
 ) -> dict:
-    """The run manifest of DESIGN.md, common to every benchmark."""
+    """The run manifest of DESIGN.md, common to every benchmark: finite JSON, paths relative to their roots.
+
+    ``data_files`` are made relative to the data dir here; non-finite numbers become null and are
+    listed under ``non_finite`` (runners/manifest.py says why).
+    """
     described = dict(described)
-    return {
+    root = data_dir()
+    manifest = {
         "config_sha256": config_sha256(config.model_dump(mode="json")),
         "weights_sha256": described.pop("weights_sha256", {}),
         "data_sha256": data_sha256,
-        "data_files": data_files,
+        "data_files": {role: relative_to(path, root) for role, path in data_files.items()},
         "git_commit": git_commit(),
         "versions": library_versions(),
         "hardware": hardware(described.get("device")),
@@ -83,6 +135,11 @@ def build_manifest(
         "counts": counts,
         **(extra or {}),
     }
+    cleaned, replaced = finite_json(manifest)
+    if replaced:
+        cleaned["non_finite"] = replaced
+    json.dumps(cleaned, allow_nan=False)  # the guarantee, checked: raises ValueError if anything slipped through
+    return cleaned
 
 
 def run_task(session: ModelSession, task: Task) -> RunOutcome:
@@ -92,7 +149,9 @@ def run_task(session: ModelSession, task: Task) -> RunOutcome:
         raise UserError(f"{task.id}: no runner for benchmark {task.benchmark!r}")
     module_name, function_name = target.split(":")
     runner = getattr(importlib.import_module(module_name), function_name)
-    return runner(session, task)
+    outcome = runner(session, task)
+    check_defined(task, outcome)
+    return outcome
 
 
 def run_model_on_task(config: ModelConfig, task: Task) -> RunOutcome:

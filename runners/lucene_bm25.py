@@ -23,6 +23,7 @@ from pathlib import Path
 
 from benchmarks.settings import cache_dir
 from runners.jvm import anserini_class, lucene_searcher_class, pyserini_version
+from runners.manifest import relative_to
 from runners.retrievers import Corpus
 from submissions.schema import ModelConfig
 
@@ -117,7 +118,7 @@ class LuceneBM25:
             "collection": COLLECTIONS[self.settings.fields],
             "search_fields": SEARCH_FIELDS[self.settings.fields],
             "analyzer": "Anserini default English analyzer (Porter stemmer, Lucene English stopwords)",
-            "index": str(self.index_path),
+            "index": relative_to(self.index_path, cache_dir()) if self.index_path else None,  # under the cache dir
             "index_reused": self.index_reused,
             "threads": self.threads,
         }

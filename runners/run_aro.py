@@ -126,4 +126,5 @@ def run_aro(session: ModelSession, task: Task) -> RunOutcome:
         finished=finished,
         counts={**data.counts, "captions": len(captions), "image_crops": len(keys), "whole_images": len(full_keys)},
     )
-    return RunOutcome(session.config.name, task.id, results, manifest, started, finished, task.metric_spec)
+    non_finite = sum(int(np.size(row) - np.isfinite(row).sum()) for row in [*scores, *(whole_scores or [])])
+    return RunOutcome(session.config.name, task.id, results, manifest, started, finished, task.metric_spec, non_finite_outputs=non_finite)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from datetime import UTC, datetime
 
@@ -33,6 +34,10 @@ def run_beir(session: ModelSession, task: Task) -> RunOutcome:
     phases.update(retriever.phase_times)
     phases["retrieve_total"] = time.perf_counter() - t0
 
+    # what check_defined needs: did any judged query get a hit, and were all hit scores numbers
+    answered = sum(1 for qid in data.qrels if any(doc != qid or not remove for doc in run.get(qid, {})))
+    non_finite = sum(1 for hits in run.values() for score in hits.values() if not math.isfinite(score))
+
     t0 = time.perf_counter()
     scores = evaluate_retrieval(data.qrels, run, task.metrics, depth=depth, remove_identical_ids=remove)
     # Matryoshka sizes (dense ``dims:``): more runs from the same embeddings, scored the same way
@@ -50,7 +55,18 @@ def run_beir(session: ModelSession, task: Task) -> RunOutcome:
         phases=phases,
         started=started,
         finished=finished,
-        counts={"docs": len(data.corpus), "queries": len(data.queries)},
+        counts={"docs": len(data.corpus), "queries": len(data.queries), "queries_with_hits": answered},
         extra={"search": {"hits_retrieved": k, "depth_evaluated": depth, "remove_identical_ids": remove}},
     )
-    return RunOutcome(session.config.name, task.id, scores, manifest, started, finished, task.metric_spec, variant_scores)
+    return RunOutcome(
+        session.config.name,
+        task.id,
+        scores,
+        manifest,
+        started,
+        finished,
+        task.metric_spec,
+        variant_scores,
+        answered=answered,
+        non_finite_outputs=non_finite,
+    )

@@ -133,4 +133,7 @@ def run_sts(session: ModelSession, task: Task) -> RunOutcome:
         },
     )
     spec = {**task.metric_spec, "subsets": data.subsets or task.metric_spec.get("subsets", [])}
-    return RunOutcome(config.name, task.id, scores, manifest, started, finished, spec, variant_scores=variants)
+    non_finite = int(embeddings.size - np.isfinite(embeddings).sum())
+    return RunOutcome(
+        config.name, task.id, scores, manifest, started, finished, spec, variant_scores=variants, non_finite_outputs=non_finite
+    )

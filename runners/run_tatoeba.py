@@ -68,4 +68,7 @@ def run_tatoeba(session: ModelSession, task: Task) -> RunOutcome:
             "matryoshka_dims": dims,
         },
     )
-    return RunOutcome(config.name, task.id, scores, manifest, started, finished, task.metric_spec, variant_scores=variants)
+    non_finite = int(embeddings.size - np.isfinite(embeddings).sum())
+    return RunOutcome(
+        config.name, task.id, scores, manifest, started, finished, task.metric_spec, variant_scores=variants, non_finite_outputs=non_finite
+    )

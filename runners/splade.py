@@ -74,11 +74,14 @@ class SpladeRetriever:
             self.model = AutoModelForMaskedLM.from_pretrained(str(folder), dtype=dtype, trust_remote_code=config.trust_remote_code)
         except Exception as err:  # any failure here means "this model won't load": say so in one line
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise UserError(f"model {config.name}: cannot load a masked-language model from {folder} ({first_line})") from err
+            raise UserError(
+                self.weights.public(f"model {config.name}: cannot load a masked-language model from {folder} ({first_line})")
+            ) from err
         self.model.to(self.device).eval()
         self.vocab_size = int(self.model.config.vocab_size)
         self.decoder = _detach_decoder(self.model)
-        st_max = check_sparse_encoder_files(folder)
+        with self.weights.named_by_source():  # errors name the weights by their source, not a server path
+            st_max = check_sparse_encoder_files(folder)
         limit = st_max or model_max_length(self.tokenizer, self.model.config)
         self.max_length = config.max_length or limit or FALLBACK_MAX_LENGTH
         self.max_length_origin = "config" if config.max_length else ("model files" if limit else "default")
@@ -155,7 +158,7 @@ class SpladeRetriever:
         return {
             "backend": "splade",
             "weights_origin": self.weights.origin,
-            "weights_folder": str(self.weights.folder),
+            "weights_folder": self.weights.label,
             "weights_sha256": self.weights.sha256,
             "activation": "log1p(relu(MLM logits)), max over attention-masked tokens",
             "max_length": self.max_length,

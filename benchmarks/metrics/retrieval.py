@@ -13,6 +13,15 @@ three things around it that decide whether a number matches the literature:
 3. **Averaging.**  The mean is over *every* query in the qrels; a query with no hits scores 0.
    That is ``trec_eval -c``, which 2CR uses; BEIR's and MTEB's averages are the same whenever a
    model returns hits for every query, which all of ours do.
+4. **Grades <= 0.**  A judgement whose grade is 0 or negative (TREC's -2 "junk") is not relevant
+   and has no gain: it is passed to pytrec_eval as grade 0 (:func:`judged_grades`).  That is
+   what trec_eval itself computes for these six measures: a document is relevant when its grade
+   is at least ``relevance_level`` 1 (recall, MAP, P, RR), nDCG adds gain only for grades > 0,
+   and trec_eval reads a negative grade as "in the pool but unjudged"
+   (``RELVALUE_UNJUDGED``), which none of these measures tells apart from grade 0.  We rewrite
+   them because pytrec_eval's bundled trec_eval crashes (a negative-size ``memset`` in
+   ``form_res_rels.c``, exit -11) on a query whose highest grade is -2 or lower.  The query stays
+   judged (it counts 0 in the mean), as it does in trec_eval.
 
 MRR@10 is trec_eval's ``recip_rank`` on the run cut to its first 10 hits, since trec_eval's
 ``recip_rank`` has no cutoff parameter (this is how ir_measures' pytrec_eval provider does RR@k).
@@ -64,6 +73,16 @@ class MetricResult:
     per_query: dict[str, float] = field(default_factory=dict)
 
 
+def judged_grades(qrels: Qrels) -> dict[str, dict[str, int]]:
+    """Qrels as pytrec_eval gets them: string ids, integer grades, every grade <= 0 written as 0 (see rule 4 above)."""
+    return {str(q): {str(d): max(int(grade), 0) for d, grade in docs.items()} for q, docs in qrels.items()}
+
+
+def count_not_relevant(qrels: Qrels) -> int:
+    """Judgements with grade <= 0: counted by ``leaderboard data verify``, scored as not relevant."""
+    return sum(1 for docs in qrels.values() for grade in docs.values() if int(grade) <= 0)
+
+
 def trec_eval_order(hits: Mapping[str, float]) -> list[tuple[str, float]]:
     """Hits as trec_eval ranks them: score descending, then doc id descending."""
     return sorted(((doc, float(score)) for doc, score in hits.items()), key=lambda item: (item[1], item[0]), reverse=True)
@@ -95,7 +114,7 @@ def evaluate_retrieval(
     chosen = [RETRIEVAL_METRICS[name] for name in metrics]
     prepared = prepare_run(run, depth=depth, remove_identical_ids=remove_identical_ids)
     prepared = {qid: hits for qid, hits in prepared.items() if qid in qrels}
-    qrels_plain = {str(q): {str(d): int(r) for d, r in docs.items()} for q, docs in qrels.items()}
+    qrels_plain = judged_grades(qrels)
 
     results: dict[str, MetricResult] = {}
     by_cutoff: dict[int | None, list[RetrievalMetric]] = {}
@@ -125,5 +144,10 @@ def metric_spec(*, split: str, depth: int = DEFAULT_DEPTH, remove_identical_ids:
         "ordering": "score descending, ties by doc id descending (trec_eval)",
         "averaging": "mean over all judged queries of the split; a query without hits scores 0 (trec_eval -c)",
         "gain": "relevance grade from qrels (linear), log2 discount",
+        "relevance": (
+            "a judgement is relevant when its grade is >= 1 (trec_eval relevance_level 1); grades <= 0, "
+            "including negative ones (TREC's -2 'junk'), are not relevant and have no gain: they are given to "
+            "pytrec_eval as 0, which leaves these measures as trec_eval computes them"
+        ),
         "remove_identical_ids": remove_identical_ids,
     }

@@ -19,18 +19,27 @@ def execute_and_store(
     """Run ``model`` on each task and store each run in its own transaction.
 
     Tasks the model's backend cannot do (BM25 on STS, a text model on ARO) are skipped with a
-    message; anything else that goes wrong stops with a one-line error.
+    message; anything else that goes wrong stops with a one-line error.  The data of every task
+    is checked before the first one runs, so bad data never leaves some tasks stored; an error
+    while running (a model that fails on the third task) keeps the runs already stored, each of
+    which is complete.  Running nothing at all is an error.
     """
+    from benchmarks.data_status import require_verified
     from benchmarks.tasks import get_task
     from leaderboard.db import make_engine, session_factory
     from leaderboard.names import check_name, owner_for
     from leaderboard.store import record_run
     from runners.execute import run_task
-    from runners.session import ModelSession, TaskNotSupported
+    from runners.session import ModelSession, TaskNotSupported, supports
     from submissions.registry import REFERENCE_DIR, resolve_model
 
+    if not task_ids:
+        raise UserError("--tasks names no task; give task ids (beir/scifact) or benchmarks (sts), separated by commas")
     config, path = resolve_model(model)
     tasks = [get_task(task_id) for task_id in task_ids]  # all unknown ids fail before any work
+    for task in tasks:  # and all bad data: nothing runs, nothing is stored
+        if supports(config, task.benchmark):
+            require_verified(task)
     engine = make_engine(db)
     make_session = session_factory(engine)
     is_reference = path.parent.resolve() == REFERENCE_DIR.resolve()
@@ -64,6 +73,8 @@ def execute_and_store(
         )
         for variant, variant_scores in outcome.variant_scores.items():  # e.g. Matryoshka sizes "dim=64"
             click.echo(f"  {variant} {task.main_score}={variant_scores[task.main_score].value:.4f}")
+    if not run_ids:
+        raise UserError(f"{config.name} ({config.backend}) can run none of the tasks asked for: {', '.join(task_ids)}")
     return run_ids
 
 

@@ -131,10 +131,11 @@ def test_coco_order_end_to_end(tmp_path, monkeypatch, tiny_clip):
     assert scores["precision_at_1"].value == pytest.approx(float(np.mean(expected)))
 
 
-def test_text_model_on_aro_is_skipped_not_an_error(tmp_path):
-    result = invoke("run", "bm25s-flat", "--tasks", "aro/vg-relation")
-    assert result.exit_code == 0, result.output
+def test_text_model_on_aro_is_skipped_and_a_run_of_nothing_exits_1(tmp_path):
+    result = CliRunner().invoke(main, ["run", "bm25s-flat", "--tasks", "aro/vg-relation"])
+    assert result.exit_code == 1, result.output
     assert "skipping aro/vg-relation" in result.output and "not an image-text model" in result.output
+    assert "error: bm25s-flat (bm25) can run none of the tasks asked for: aro/vg-relation" in result.output
     assert count(schema.Run) == 0
 
 

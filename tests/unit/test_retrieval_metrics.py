@@ -88,3 +88,57 @@ def test_queries_without_hits_count_as_zero_like_trec_eval_c():
 def test_every_named_metric_is_computed():
     qrels, run = random_case(seed=11, queries=5)
     assert set(evaluate_retrieval(qrels, run)) == set(RETRIEVAL_METRICS)
+
+
+# Found by the hostile-input review: a query whose every grade is -2 or lower (TREC's "junk") made
+# pytrec_eval's bundled trec_eval memset a negative size: the process died with SIGSEGV, no message.
+NEGATIVE_QRELS = {"q297": {"d2": -3, "d0": 2, "d1": 2}, "q298": {"d3": -2, "d4": -5}}
+NEGATIVE_RUN = {
+    "q297": {"d0": 0.61, "d4": 0.18, "d1": 0.58, "d3": 0.66, "d2": 0.16},
+    "q298": {"d4": 0.18, "d1": 0.99, "d3": 0.28, "d0": 0.34, "d2": 0.24},
+}
+
+
+def test_negative_grades_do_not_crash_the_evaluation():
+    """Run in a child process: before the fix this case killed the interpreter (exit -11)."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys; from benchmarks.metrics.retrieval import evaluate_retrieval; "
+        f"qrels, run = json.loads({json.dumps(json.dumps([NEGATIVE_QRELS, NEGATIVE_RUN]))}); "
+        "print(json.dumps({m: r.per_query for m, r in evaluate_retrieval(qrels, run).items()}))"
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, (child.returncode, child.stderr[-500:])
+    per_query = json.loads(child.stdout)
+    assert set(per_query["ndcg_at_10"]) == {"q297", "q298"}  # the all-negative query stays judged and counts 0
+    assert all(values["q298"] == 0.0 for values in per_query.values())
+
+
+def test_grades_up_to_zero_are_not_relevant_as_in_trec_eval():
+    """Negative grades score exactly as grade 0 does, and grade 0 exactly as an unjudged document (our six measures)."""
+    zeroed = {q: {d: max(g, 0) for d, g in docs.items()} for q, docs in NEGATIVE_QRELS.items()}
+    dropped = {"q297": {"d0": 2, "d1": 2}, "q298": {"d3": 0}}  # q298 kept judged, with nothing relevant
+    got, as_zero, as_unjudged = (evaluate_retrieval(q, NEGATIVE_RUN) for q in (NEGATIVE_QRELS, zeroed, dropped))
+    for metric in RETRIEVAL_METRICS:
+        assert got[metric].per_query == as_zero[metric].per_query == as_unjudged[metric].per_query
+    # q297: d1 (grade 2) at rank 2 behind d3, and d0 (grade 2) at rank 3; d2 (grade -3) adds nothing
+    assert got["mrr_at_10"].per_query["q297"] == pytest.approx(1 / 2)
+    assert got["recall_at_100"].per_query["q297"] == 1.0
+
+
+def test_positive_grades_reach_pytrec_eval_unchanged():
+    """SciFact-like qrels (every grade 1, or graded 1/2): rewriting grades <= 0 leaves them as they are."""
+    from benchmarks.metrics.retrieval import judged_grades
+
+    qrels, _ = random_case()
+    assert judged_grades(qrels) == qrels
+
+
+def test_metric_spec_states_the_relevance_rule():
+    from benchmarks.metrics.retrieval import metric_spec
+
+    spec = metric_spec(split="test", remove_identical_ids=False)
+    assert "grades <= 0" in spec["relevance"] and "not relevant" in spec["relevance"] and ">= 1" in spec["relevance"]

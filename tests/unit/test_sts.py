@@ -291,10 +291,11 @@ def test_run_stores_scores_per_pair_values_and_provenance(tiny_sts_task, tiny_de
     assert ("cosine_spearman", "dim=8") in scores  # Matryoshka variant from the same embeddings
 
 
-def test_bm25_is_skipped_not_an_error(tiny_sts_task):
+def test_bm25_is_skipped_and_a_run_of_nothing_exits_1(tiny_sts_task):
     result = CliRunner().invoke(main, ["run", "bm25s-flat", "--tasks", tiny_sts_task.id], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert f"skipping {tiny_sts_task.id}" in result.output
+    assert "error: bm25s-flat (bm25) can run none of the tasks asked for" in result.output
 
 
 def test_wrong_pair_count_is_refused_before_encoding(tiny_sts_task, tiny_dense_config, monkeypatch):

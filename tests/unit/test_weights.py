@@ -185,3 +185,65 @@ def test_online_download_failure_is_one_line(tmp_path, monkeypatch, online):
         resolve_weights(WeightsSource(hf="org/typo", revision="2" * 40), "m")
     assert "org/typo@" + "2" * 40 in str(err.value) and "ConnectionRefusedError" in str(err.value)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("spec", ["fake_weights_pkg/../../../../tmp/x", "fake_weights_pkg//tmp/x", "fake_weights_pkg/model/../.."])
+def test_package_subfolder_that_leaves_the_package_is_refused_at_load(fake_package, tmp_path, spec):
+    """A config can reach the loader without the submission policy (a local run); the loader checks again."""
+    outside = tmp_path / "x"
+    outside.mkdir(exist_ok=True)
+    (outside / "model.safetensors").write_bytes(b"not the package's")
+    source = WeightsSource.model_construct(package=spec, sha256={}, hf=None, revision=None, path=None)  # as if the schema had let it by
+    with pytest.raises(UserError, match=r"weights\.package") as err:
+        resolve_weights(source, "m")
+    assert "\n" not in str(err.value)
+
+
+def test_symlink_out_of_the_package_is_refused_at_load(fake_package, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "model.safetensors").write_bytes(b"foreign")
+    (tmp_path / "site" / "fake_weights_pkg" / "sneaky").symlink_to(outside)
+    with pytest.raises(UserError, match="leads out of the package fake_weights_pkg"):
+        resolve_weights(WeightsSource(package="fake_weights_pkg/sneaky"), "m")
+    assert weights_status(WeightsSource(package="fake_weights_pkg/sneaky")) == NEEDS_DOWNLOAD
+
+
+@pytest.mark.parametrize("name", ["/etc/hostname", "../../etc/passwd", "sub//x"])
+def test_pinned_names_outside_the_folder_are_never_hashed(tmp_path, monkeypatch, name):
+    """``sha256: {"/etc/hostname": "00"}`` made the worker hash that file and publish the hash."""
+    import runners.weights
+
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    hashed = []
+    monkeypatch.setattr(runners.weights, "sha256_file", lambda path, chunk=0: hashed.append(path) or "0" * 64)
+    source = WeightsSource.model_construct(path=str(tmp_path), sha256={name: "0" * 64}, hf=None, revision=None, package=None)
+    with pytest.raises(UserError, match="inside the weights folder"):
+        resolve_weights(source, "m")
+    assert hashed == []
+
+
+def test_errors_name_package_weights_by_their_source_not_the_server_path(fake_package, tmp_path):
+    """A submission's error is public: it names ``package:<spec>`` and files inside it, never site-packages."""
+    cases = [
+        ({"pytorch_model.bin": "a" * 64}, "missing from package:fake_weights_pkg/model"),
+        ({"model.safetensors": "0" * 64}, "model.safetensors in package:fake_weights_pkg/model has sha256"),
+    ]
+    for pins, fragment in cases:
+        with pytest.raises(UserError) as err:
+            resolve_weights(WeightsSource(package=fake_package, sha256=pins), "m")
+        assert fragment in str(err.value)
+        assert str(tmp_path) not in str(err.value)
+    resolved = resolve_weights(WeightsSource(package=fake_package), "m")
+    assert resolved.label == "package:fake_weights_pkg/model"
+    assert resolved.public(f"cannot load {resolved.folder} ({resolved.folder}/config.json)") == (
+        "cannot load package:fake_weights_pkg/model (package:fake_weights_pkg/model/config.json)"
+    )
+
+
+def test_hub_weights_are_named_by_repo_and_revision(hf_cache):
+    revision = "c" * 40
+    put_in_cache(hf_cache, "org/cached", revision, {"model.safetensors": b"hub"})
+    with pytest.raises(UserError) as err:
+        resolve_weights(WeightsSource(hf="org/cached", revision=revision, sha256={"model.safetensors": "0" * 64}), "m")
+    assert f"in hf:org/cached@{revision} has sha256" in str(err.value) and str(hf_cache) not in str(err.value)
