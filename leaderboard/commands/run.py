@@ -37,9 +37,11 @@ def execute_and_store(
         raise UserError("--tasks names no task; give task ids (beir/scifact) or benchmarks (sts), separated by commas")
     config, path = resolve_model(model)
     tasks = [get_task(task_id) for task_id in task_ids]  # all unknown ids fail before any work
-    for task in tasks:  # and all bad data: nothing runs, nothing is stored
-        if supports(config, task.benchmark):
-            require_verified(task)
+    # and all bad data: nothing runs, nothing is stored.  The first task's data is checked as it
+    # loads, before anything is stored, so only the later ones are read ahead (a one-task run of
+    # a big corpus reads it once).
+    for task in [t for t in tasks if supports(config, t.benchmark)][1:]:
+        require_verified(task)
     engine = make_engine(db)
     make_session = session_factory(engine)
     is_reference = path.parent.resolve() == REFERENCE_DIR.resolve()
