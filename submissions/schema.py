@@ -112,6 +112,9 @@ class ModelConfig(StrictModel):
     # Off by default: a different batch composition can move embeddings by ~1e-7 (recorded in the config)
     batch_tokens: int | None = Field(None, ge=1, le=10_000_000)
     trust_remote_code: bool = False
+    # clip backend: also score ARO with the official code's GPU arithmetic (float16 towers, numpy float16
+    # normalisation and products), stored as score variant "fp16-aro" beside the float32 scores; needs CUDA
+    aro_fp16: bool = False
     metadata: Metadata = Field(default_factory=Metadata)
     reported: list[ReportedScore] = Field(default_factory=list)
 
@@ -123,6 +126,8 @@ class ModelConfig(StrictModel):
             raise ValueError(f"backend {self.backend} needs a 'weights:' section (hf + revision, package or path)")
         if self.dims and self.backend != "dense":
             raise ValueError("dims (Matryoshka sizes) apply to backend dense only")
+        if self.aro_fp16 and self.backend != "clip":
+            raise ValueError("aro_fp16 (ARO's float16 arithmetic) applies to backend clip only")
         if self.bm25 is not None and self.bm25.engine == "bm25s" and self.bm25.fields != "flat":
             raise ValueError("bm25.fields: the bm25s engine indexes one field; use fields: flat (or engine: lucene)")
         return self
