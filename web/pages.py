@@ -497,7 +497,7 @@ def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
     A number reported for a whole benchmark (``task: tatoeba``) is compared with our mean of
     that metric over every registered task of the benchmark, only when all of them were run.
     """
-    from leaderboard.grading import grade, tolerance_for
+    from leaderboard.grading import Numerics, grade, tolerance_rule
 
     current = {r.task_id: r for r in runs if r.current}
     benchmarks = set(known_benchmarks(snap))
@@ -508,8 +508,10 @@ def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
         task = snap.tasks.get(reported.task_id)
         run = current.get(reported.task_id)
         ours, run_id, note, scope = None, None, "", "task"
+        numerics = Numerics.of_run(model.config)
         if run is not None:
             ours, run_id = run.scores.get(("", reported.metric)), run.id
+            numerics = Numerics.of_run(model.config, run.manifest)
         elif reported.task_id in benchmarks:
             scope = "benchmark"
             registry = registry if registry is not None else registered_tasks()
@@ -521,6 +523,7 @@ def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
             if members and len(values) == len(members):
                 ours = sum(values) / len(values)
             note = f"mean over the benchmark's {len(members)} tasks; {len(values)} run"
+        tolerance = tolerance_rule(reported.metric, task=reported.task_id, against="reported", numerics=numerics)
         rows.append(
             {
                 "task": reported.task_id,
@@ -533,9 +536,11 @@ def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
                 "run_id": run_id,
                 "note": note,
                 "delta": None if ours is None else ours - reported.value,
-                "grade": None if ours is None else grade(reported.value, ours, reported.metric),
-                "tolerance": tolerance_for(reported.metric),
-                **_reproduced_fields(reproduced.get((model.id, reported.task_id, reported.metric)), reported.value),
+                "grade": None if ours is None else grade(reported.value, ours, tolerance=tolerance),
+                "tolerance": tolerance.value,
+                "tolerance_rule": tolerance.rule,
+                "tolerance_reason": tolerance.reason,
+                **_reproduced_fields(reproduced.get((model.id, reported.task_id, reported.metric)), reported),
             }
         )
     return rows
@@ -546,16 +551,17 @@ def model_reproductions(model_id: int) -> dict[tuple[int, str, str], queries.Rep
     return memo(("model_reproductions", model_id), lambda: queries.reproductions(db_session(), model_id=model_id, main_only=False))
 
 
-def _reproduced_fields(entry: queries.Reproduction | None, reported_value: float) -> dict:
+def _reproduced_fields(entry: queries.Reproduction | None, reported) -> dict:
     """The latest reproduction's number and grade for one reported number (None when never reproduced).
 
-    The grade is the one stored by ``leaderboard reproduce`` against the reported number; it is
-    left out when that reproduction was graded against another reported value (the config's
-    number changed since).
+    The grade is the one stored by ``leaderboard reproduce`` against this reported number (its
+    source and value); it is left out when that reproduction was graded against another value
+    (the config's number changed since).
     """
-    graded = entry.grades.get("reported") if entry is not None else None
-    if graded is not None and graded.expected != reported_value:
-        graded = None
+    candidates: list[queries.GradeInfo] = []
+    if entry is not None:
+        candidates = entry.reported or ([entry.grades["reported"]] if "reported" in entry.grades else [])
+    graded = next((g for g in candidates if g.expected == reported.value and g.source in ("", reported.source)), None)
     return {
         "reproduced": graded.got if graded else None,
         "reproduced_grade": graded.grade if graded else None,
