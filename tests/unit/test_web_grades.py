@@ -16,7 +16,7 @@ import pytest
 from benchmarks.tasks import all_tasks
 from leaderboard import schema
 from leaderboard.db import make_engine, session_factory
-from leaderboard.grading import grade, tolerance_for
+from leaderboard.grading import grade, tolerance_for, tolerance_rule
 from leaderboard.reproduce import board_run, grade_outcome, grade_rows
 from tests.unit.test_web_ci import config, mean_result, outcome, per_query, row_html, store
 from web import create_app
@@ -84,7 +84,8 @@ def test_benchmark_cells_show_the_grade_badge_with_both_grades_in_the_tooltip(bo
     assert tooltip.startswith(f"reproduced {against_board}")
     assert f"vs the board run #{board['ids']['beir/scifact']}: expected {round(mean, 4)!r}" in tooltip
     assert f"vs the reported number ({SOURCE}): expected {REPORTED['beir/scifact']!r}, got {mean:.6f}" in tooltip
-    assert f"tolerance ±{tolerance_for('ndcg_at_10'):g}: {against_reported}" in tooltip
+    assert f"tolerance ±{tolerance_for('ndcg_at_10'):g} (rule default): {against_reported}" in tooltip
+    assert f"rule default: {tolerance_rule('ndcg_at_10').reason}" in tooltip  # the rule's reason, once
     assert f"reproduced once, latest: run #{board['repro']}" in tooltip
     nfcorpus = cell(row, "beir/nfcorpus")
     assert "not reproduced yet" in nfcorpus and 'class="rg' not in nfcorpus and " nr" in nfcorpus
