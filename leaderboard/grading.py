@@ -75,6 +75,24 @@ class ToleranceRule:
     searches: frozenset[str] = frozenset()
     runtimes: frozenset[str] = frozenset()
 
+    def scope(self) -> str:
+        """Where the rule applies, in words (the site's /about and the reproduce report)."""
+        parts = [
+            f"{label} {', '.join(sorted(values))}"
+            for label, values in (
+                ("tasks", self.tasks),
+                ("benchmarks", self.benchmarks),
+                ("metrics", self.metrics),
+                ("dtype", self.dtypes),
+                ("search", self.searches),
+                ("runtime", self.runtimes),
+            )
+            if values
+        ]
+        if self.against != frozenset(AGAINST):
+            parts.append(f"against the {' / '.join(sorted(self.against))} number")
+        return "; ".join(parts) or "every grade"
+
     def applies(self, metric: str, task: str, against: str, numerics: Numerics) -> bool:
         benchmark = task.split("/", 1)[0]
         checks = (

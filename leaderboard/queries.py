@@ -614,7 +614,7 @@ def model_runs(session: Session, model_id: int, *, with_manifest: bool = True) -
 
 
 def reported_scores(session: Session, model_id: int | None = None) -> list[schema.ReportedScore]:
-    stmt = select(schema.ReportedScore).order_by(schema.ReportedScore.task_id, schema.ReportedScore.metric)
+    stmt = select(schema.ReportedScore).order_by(schema.ReportedScore.task_id, schema.ReportedScore.metric, schema.ReportedScore.id)
     if model_id is not None:
         stmt = stmt.where(schema.ReportedScore.model_id == model_id)
     return list(session.scalars(stmt))

@@ -404,7 +404,7 @@ def task_page(task_id: str):
     reported_here = {}
     for model_id, t_id, metric, value, source in reported:
         if t_id == task_id and metric == task.main_score:
-            reported_here[model_id] = (value, source)
+            reported_here.setdefault(model_id, (value, source))  # several sources: the config's first
     spec = task.metric_spec or {}
     page = paginate(rows, request.args.get("page"), request.args.get("per_page"))
     return render_template(
@@ -613,7 +613,10 @@ def model_page(name: str):
         if response is not None:
             return response
     reported = _reported_rows(model, runs, snap)
-    reported_main = {r["task"]: r for r in reported if r["task"] in snap.tasks and r["metric"] == snap.tasks[r["task"]].main_score}
+    reported_main: dict[str, dict] = {}
+    for r in reported:  # several sources for one main score: the config's first is the one beside the score
+        if r["task"] in snap.tasks and r["metric"] == snap.tasks[r["task"]].main_score:
+            reported_main.setdefault(r["task"], r)
     order = known_benchmarks(snap)
     benchmarks_run = sorted({r["task"].benchmark for r in rows if r["task"]}, key=order.index)
     score_tables = [_score_table(b, [r for r in rows if r["task"] and r["task"].benchmark == b]) for b in benchmarks_run]
@@ -798,10 +801,14 @@ def url_quote(text: str) -> str:
 # ------------------------------------------------------------------ method and health
 @pages.get("/about")
 def about_page():
+    from benchmarks.aro.metrics import RARE_RELATIONS_NOTE
+    from leaderboard.grading import TOLERANCES
     from web.filters import SIZE_BUCKETS as buckets
 
     return render_template(
         "about.html",
+        tolerances=TOLERANCES,
+        rare_relations=RARE_RELATIONS_NOTE,
         buckets=buckets,
         unknown=SIZE_UNKNOWN,
         ci_resamples=f"{confidence.RESAMPLES:,}",

@@ -128,12 +128,13 @@ class FakeToken:
 
 
 def fake_nlp_libraries(monkeypatch, *, spacy_version="3.7.4", model_version="3.7.1", nltk_version="3.8.1"):
-    """spaCy and NLTK cannot be installed with their data offline: modules with their public surface stand in."""
+    """en_core_web_sm and NLTK's punkt cannot be downloaded here: modules with the public surface we use stand in."""
     import sys
     import types
 
     class Language:  # spaCy's pipeline: call it on a text, read .meta
-        meta = {"name": "core_web_sm", "lang": "en", "version": model_version}
+        def __init__(self) -> None:
+            self.meta = {"name": "core_web_sm", "lang": "en", "version": model_version}
 
         def __call__(self, text):
             return [FakeToken(token, tag) for token, tag in stub_tag(text)]
