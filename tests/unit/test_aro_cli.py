@@ -220,7 +220,7 @@ def test_options_that_differ_only_in_spacing_tie_and_count_right(tmp_path, monke
         "aro/coco-order",
         dataclasses.replace(all_tasks()["aro/coco-order"], expected_counts={"items": len(cases), "images": len(cases)}),
     )
-    config = clip_config_yaml(tmp_path / "tiny-clip.yaml", tiny_clip, batch_size=3)
+    config = clip_config_yaml(tmp_path / "tiny-clip.yaml", tiny_clip, batch_size=5)
     result = invoke("run", str(config), "--tasks", "aro/coco-order")
     assert result.exit_code == 0, result.output
     scores = stored("aro/coco-order")
