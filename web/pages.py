@@ -313,7 +313,7 @@ def benchmark_page(benchmark: str):
         order=order,
         without_results=without,
         top_models=top_models,
-        has_dims=memo(("has_dims", benchmark), lambda: bool(queries.variant_main_scores(db_session(), benchmark))),
+        has_dims=memo(("has_dims", benchmark), lambda: _has_dim_variants(benchmark)),
         has_throughput=memo(("has_tp", benchmark), lambda: bool(queries.throughputs(db_session(), benchmark))),
         plot_query=filters.query(benchmark=benchmark),
     )
@@ -489,6 +489,13 @@ def models_index():
         filters=filters,
         choices=_filter_choices(snap),
     )
+
+
+def _has_dim_variants(benchmark: str) -> bool:
+    """Whether the dims plot has anything to show: Matryoshka variants, not others such as ARO's "fp16-aro"."""
+    from web.plots import is_dim_variant  # web.plots imports this module
+
+    return any(is_dim_variant(variant) for _model, _task, variant, _value in queries.variant_main_scores(db_session(), benchmark))
 
 
 def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:

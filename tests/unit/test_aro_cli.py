@@ -262,6 +262,12 @@ def test_aro_fp16_variant_is_stored_beside_the_float32_scores(tmp_path, monkeypa
     assert stored("aro/vg-relation", ARO_FP16_VARIANT)["macro_accuracy"].per_query[str(same)] == 0.0
     body = json.loads(invoke("export", "--format", "json").output)
     assert {r["variant"] for r in body if r["model"] == "tiny-clip-fp16"} == {"", ARO_FP16_VARIANT}
+    from web import create_app
+
+    client = create_app().test_client()
+    run_id = next(r["run_id"] for r in body if r["model"] == "tiny-clip-fp16" and r["task"] == "aro/coco-order")
+    assert ARO_FP16_VARIANT in client.get(f"/runs/{run_id}").get_data(as_text=True)  # the run page shows the variant
+    assert 'id="plot-dims"' not in client.get("/benchmarks/aro").get_data(as_text=True)  # not a Matryoshka size
 
 
 def test_aro_fp16_without_a_gpu_is_one_line_and_writes_nothing(tmp_path, monkeypatch, tiny_clip):
