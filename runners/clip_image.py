@@ -22,7 +22,7 @@ same library calls torchvision makes on a PIL image:
   and ``Normalize`` compute them (float32 tensors, subtract then divide).
 
 Hand-written because torchvision is not a dependency here (and would change nothing: on a PIL
-image it calls exactly these PIL functions); ``tests/unit/test_clip_image.py`` pins every step
+image it calls exactly these PIL functions); ``tests/unit/test_clip_scorer.py`` pins every step
 against a hand-computed crop.
 """
 

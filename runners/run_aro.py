@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 ImageKey = tuple[str, tuple[float, float, float, float] | None]  # (path under the image root, crop box or None)
 ARO_FP16_VARIANT = "fp16-aro"  # the score variant of ARO's float16 arithmetic (config aro_fp16)
 # main_aro.py's --batch-size default: the test cases per np.einsum call.  Each score's value does not
-# depend on it (tests/unit/test_aro_fp16.py checks batches of 1, 7, 16 and 32 give the same bits).
+# depend on it (tests/unit/test_aro_metrics.py checks that batches of 1, 7, 16 and 32 give the same bits).
 ARO_SCORE_BATCH = 32
 
 
