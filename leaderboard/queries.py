@@ -627,7 +627,7 @@ def model_runs(session: Session, model_id: int, *, with_manifest: bool = True) -
 
 def reported_scores(session: Session, model_id: int | None = None) -> list[schema.ReportedScore]:
     """Published numbers (a stored non-finite one reads as None and is left out, as missing)."""
-    stmt = select(schema.ReportedScore).order_by(schema.ReportedScore.task_id, schema.ReportedScore.metric)
+    stmt = select(schema.ReportedScore).order_by(schema.ReportedScore.task_id, schema.ReportedScore.metric, schema.ReportedScore.id)
     if model_id is not None:
         stmt = stmt.where(schema.ReportedScore.model_id == model_id)
     return [row for row in session.scalars(stmt) if row.value is not None]
@@ -824,6 +824,8 @@ class GradeInfo:
     tolerance: float
     grade: str  # "OK" | "OKish" | "FAIL"
     source: str
+    tolerance_rule: str = ""  # the rule of leaderboard.grading.TOLERANCES that gave ``tolerance``
+    tolerance_reason: str = ""
 
 
 @dataclass
@@ -842,7 +844,9 @@ class Reproduction:
     last_run_id: int = 0
     last_finished: datetime | None = None
     reproduces_run_id: int | None = None  # the board run the latest reproduction was graded against
-    grades: dict[str, GradeInfo] = field(default_factory=dict)  # against -> grade, of the latest reproduction
+    # against -> grade, of the latest reproduction; "reported" is the best of ``reported`` (the first of equals)
+    grades: dict[str, GradeInfo] = field(default_factory=dict)
+    reported: list[GradeInfo] = field(default_factory=list)  # one per reported source, in the config's order
 
     @property
     def preferred(self) -> GradeInfo | None:
@@ -878,6 +882,8 @@ def reproductions(session: Session, *, model_id: int | None = None, main_only: b
             grade_table.tolerance,
             grade_table.grade,
             grade_table.source,
+            getattr(grade_table, "tolerance_rule", literal("")),
+            getattr(grade_table, "tolerance_reason", literal("")),
         )
         .join(schema.Run, schema.Run.id == grade_table.run_id)
         .order_by(grade_table.run_id, grade_table.id)
@@ -887,15 +893,23 @@ def reproductions(session: Session, *, model_id: int | None = None, main_only: b
     if model_id is not None:
         stmt = stmt.where(schema.Run.model_id == model_id)
     out: dict[tuple[int, str, str], Reproduction] = {}
-    for run_id, model, task_id, metric, finished, reproduces, against, expected, got, tolerance, verdict, source in session.execute(stmt):
+    rank = {verdict: i for i, verdict in enumerate(("OK", "OKish", "FAIL"))}
+    for row in session.execute(stmt):
+        run_id, model, task_id, metric, finished, reproduces, against, expected, got, tolerance, verdict, source, rule, reason = row
         if expected is None or got is None or tolerance is None:  # a non-finite stored grade: not shown
             continue
         entry = out.setdefault((model, task_id, metric), Reproduction(model, task_id, metric))
         if run_id != entry.last_run_id:  # ordered by run id: a later reproduction replaces the grades
             entry.count += 1
             entry.last_run_id, entry.last_finished, entry.reproduces_run_id = run_id, finished, reproduces
-            entry.grades = {}
-        entry.grades[against] = GradeInfo(against, expected, got, tolerance, verdict, source or "")
+            entry.grades, entry.reported = {}, []
+        info = GradeInfo(against, expected, got, tolerance, verdict, source or "", rule or "", reason or "")
+        if against == "reported":
+            entry.reported.append(info)
+            best = entry.grades.get("reported")
+            if best is not None and rank.get(best.grade, 3) <= rank.get(verdict, 3):
+                continue
+        entry.grades[against] = info
     return out
 
 

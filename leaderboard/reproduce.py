@@ -2,8 +2,11 @@
 against the run on the board (Pyserini 2CR style, on every cell).
 
 A reproduction is stored as a run of kind ``reproduction`` linked to the board run it
-reproduces, with one grade per (metric, reference).  When a (model, task) has no board run
-yet, the rerun becomes the board run and is graded against the reported numbers only.
+reproduces, with one grade per (metric, reference): the board run, and each reported number
+(a config may report one metric from several sources, e.g. a paper and a rerun of the
+authors' code).  When a (model, task) has no board run yet, the rerun becomes the board run and
+is graded against the reported numbers only.  Every grade carries the tolerance it used and the
+rule of :data:`leaderboard.grading.TOLERANCES` it came from.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks.tasks import Task
 from leaderboard import schema
-from leaderboard.grading import grade, tolerance_for
+from leaderboard.grading import Numerics, Tolerance, grade, tolerance_rule
 from runners.execute import RunOutcome
 from submissions.schema import ModelConfig
 
@@ -30,6 +33,8 @@ class GradedCell:
     local: float
     grade_reported: str | None
     grade_board: str | None
+    tolerance_reported: Tolerance | None = None
+    tolerance_board: Tolerance | None = None
 
     @property
     def delta(self) -> float | None:
@@ -45,6 +50,12 @@ class GradedCell:
                 return candidate
         return None
 
+    @property
+    def rules(self) -> str:
+        """The tolerance rules this cell's grades used, for the CLI table and the HTML report."""
+        used = [t for t in (self.tolerance_reported, self.tolerance_board) if t is not None]
+        return ", ".join(dict.fromkeys(f"±{t.value:g} ({t.rule})" for t in used))
+
 
 def board_run(session: Session, model_name: str, task_id: str) -> schema.Run | None:
     stmt = (
@@ -57,60 +68,66 @@ def board_run(session: Session, model_name: str, task_id: str) -> schema.Run | N
 
 
 def grade_outcome(config: ModelConfig, task: Task, outcome: RunOutcome, board: schema.Run | None) -> list[GradedCell]:
-    """One cell per metric that was reported for this task, plus the task's main score."""
-    reported = {r.metric: r for r in config.reported if r.task == task.id}
+    """One cell per (metric, reported source) for this task, plus the task's main score.
+
+    The board grade goes on a metric's first cell.
+    """
+    reported: dict[str, list] = {}
+    for entry in config.reported:
+        if entry.task == task.id:
+            reported.setdefault(entry.metric, []).append(entry)
     board_scores = {s.metric: s.value for s in board.scores if s.variant == ""} if board else {}
+    numerics = Numerics.of_run(config, outcome.manifest)
     metrics = [task.main_score, *[m for m in reported if m != task.main_score]]
     cells = []
     for metric in metrics:
         if metric not in outcome.scores:
             continue
         local = outcome.scores[metric].value
-        published = reported.get(metric)
         on_board = board_scores.get(metric)
-        cells.append(
-            GradedCell(
-                task=task.id,
-                metric=metric,
-                reported=published.value if published else None,
-                reported_source=published.source if published else "",
-                board=on_board,
-                local=local,
-                grade_reported=grade(published.value, local, metric) if published else None,
-                grade_board=grade(round(on_board, 4), local, metric) if on_board is not None else None,
+        board_tolerance = tolerance_rule(metric, task=task.id, against="board", numerics=numerics) if on_board is not None else None
+        for index, published in enumerate(reported.get(metric) or [None]):
+            tolerance = tolerance_rule(metric, task=task.id, against="reported", numerics=numerics) if published else None
+            with_board = index == 0 and on_board is not None
+            cells.append(
+                GradedCell(
+                    task=task.id,
+                    metric=metric,
+                    reported=published.value if published else None,
+                    reported_source=published.source if published else "",
+                    board=on_board if with_board else None,
+                    local=local,
+                    grade_reported=grade(published.value, local, tolerance=tolerance) if published else None,
+                    grade_board=grade(round(on_board, 4), local, tolerance=board_tolerance) if with_board else None,  # type: ignore[arg-type]
+                    tolerance_reported=tolerance,
+                    tolerance_board=board_tolerance if with_board else None,
+                )
             )
-        )
     return cells
+
+
+def _row(cell: GradedCell, against: str, expected: float, verdict: str, tolerance: Tolerance, source: str) -> dict:
+    return {
+        "metric": cell.metric,
+        "against": against,
+        "expected": expected,
+        "got": cell.local,
+        "tolerance": tolerance.value,
+        "tolerance_rule": tolerance.rule,
+        "tolerance_reason": tolerance.reason,
+        "grade": verdict,
+        "source": source,
+    }
 
 
 def grade_rows(cells: list[GradedCell]) -> list[dict]:
     """Rows for the grades table."""
     rows = []
     for cell in cells:
-        if cell.grade_reported is not None and cell.reported is not None:
-            rows.append(
-                {
-                    "metric": cell.metric,
-                    "against": "reported",
-                    "expected": cell.reported,
-                    "got": cell.local,
-                    "tolerance": tolerance_for(cell.metric),
-                    "grade": cell.grade_reported,
-                    "source": cell.reported_source,
-                }
-            )
-        if cell.grade_board is not None and cell.board is not None:
-            rows.append(
-                {
-                    "metric": cell.metric,
-                    "against": "board",
-                    "expected": cell.board,
-                    "got": cell.local,
-                    "tolerance": tolerance_for(cell.metric),
-                    "grade": cell.grade_board,
-                    "source": "board run",
-                }
-            )
+        if cell.grade_reported is not None and cell.reported is not None and cell.tolerance_reported is not None:
+            rows.append(_row(cell, "reported", cell.reported, cell.grade_reported, cell.tolerance_reported, cell.reported_source))
+        if cell.grade_board is not None and cell.board is not None and cell.tolerance_board is not None:
+            rows.append(_row(cell, "board", cell.board, cell.grade_board, cell.tolerance_board, "board run"))
     return rows
 
 
@@ -128,22 +145,24 @@ def aggregate_cells(config: ModelConfig, outcomes: list[tuple[Task, RunOutcome]]
         if reported.task not in BENCHMARKS:
             continue
         members = [t.id for t in all_tasks().values() if t.benchmark == reported.task]
-        values = [
-            o.scores[reported.metric].value for task, o in outcomes if task.benchmark == reported.task and reported.metric in o.scores
-        ]
-        if not values or len(values) != len(members):
+        runs = [o for task, o in outcomes if task.benchmark == reported.task and reported.metric in o.scores]
+        if not runs or len(runs) != len(members):
             continue
-        local = sum(values) / len(values)
+        local = sum(o.scores[reported.metric].value for o in runs) / len(runs)
+        tolerance = tolerance_rule(
+            reported.metric, task=reported.task, against="reported", numerics=Numerics.of_run(config, runs[0].manifest)
+        )
         cells.append(
             GradedCell(
-                task=f"{reported.task} (mean of {len(values)})",
+                task=f"{reported.task} (mean of {len(runs)})",
                 metric=reported.metric,
                 reported=reported.value,
                 reported_source=reported.source,
                 board=None,
                 local=local,
-                grade_reported=grade(reported.value, local, reported.metric),
+                grade_reported=grade(reported.value, local, tolerance=tolerance),
                 grade_board=None,
+                tolerance_reported=tolerance,
             )
         )
     return cells

@@ -174,7 +174,8 @@ class Grade(Base):
     """The grade of one metric of a reproduction, against the reported number or the board's run."""
 
     __tablename__ = "grades"
-    __table_args__ = (UniqueConstraint("run_id", "metric", "against", name="grades_run_id_metric_against_key"),)
+    # one grade per reference: the board run, and each reported number (a metric may be reported by several sources)
+    __table_args__ = (UniqueConstraint("run_id", "metric", "against", "source", name="grades_run_id_metric_against_source_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)  # the reproduction
@@ -183,6 +184,9 @@ class Grade(Base):
     expected: Mapped[float] = mapped_column(FiniteFloat)
     got: Mapped[float] = mapped_column(FiniteFloat)
     tolerance: Mapped[float] = mapped_column(FiniteFloat)
+    # the rule of leaderboard.grading.TOLERANCES that gave ``tolerance``, and its reason ("" before revision 0004)
+    tolerance_rule: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    tolerance_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     grade: Mapped[str] = mapped_column(String(10))  # "OK" | "OKish" | "FAIL"
     source: Mapped[str] = mapped_column(Text, default="")
 

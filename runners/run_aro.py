@@ -1,17 +1,29 @@
 """ARO: score every (image, caption option) pair of each test case, then evaluate both definitions.
 
-Each distinct image (crop) and each distinct caption is embedded once; a case's option scores
-are the cosines between its image and its options, times the logit scale.  For the VG sets the
-whole images are embedded too (a few thousand): ARO's paper scores the bounding-box crops, while
-MTEB's copy of these sets holds whole images, so ``text_acc`` uses those (and
-``text_acc_cropped`` gives MTEB's rule on ARO's crops).
+Each distinct image (crop) and each distinct caption *token sequence* is embedded once; a
+case's option scores are the cosines between its image and its options, each distinct
+(image, token sequence) pair computed once, so options that tokenise alike tie exactly, as in
+ARO (see :mod:`runners.clip`).  Scores are plain cosines, as ARO's
+``get_retrieval_scores_batched`` computes them: multiplying by the logit scale is monotone, but
+in floating point it can merge two cosines one unit in the last place apart into a tie, and
+ties decide items here.
+
+For the VG sets the whole images are embedded too (a few thousand): ARO's paper scores the
+bounding-box crops, while MTEB's copy of these sets holds whole images, so ``text_acc`` uses
+those (and ``text_acc_cropped`` gives MTEB's rule on ARO's crops).
+
+With ``aro_fp16: true`` the same cases are scored a second time with ARO's own GPU arithmetic
+(:func:`aro_fp16_scores`) and stored as the score variant :data:`ARO_FP16_VARIANT`; the
+float32 scores stay the run's main scores.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +39,10 @@ from runners.session import ModelSession
 log = logging.getLogger(__name__)
 
 ImageKey = tuple[str, tuple[float, float, float, float] | None]  # (path under the image root, crop box or None)
+ARO_FP16_VARIANT = "fp16-aro"  # the score variant of ARO's float16 arithmetic (config aro_fp16)
+# main_aro.py's --batch-size default: the test cases per np.einsum call.  Each score's value does not
+# depend on it (tests/unit/test_aro_metrics.py checks that batches of 1, 7, 16 and 32 give the same bits).
+ARO_SCORE_BATCH = 32
 
 
 def image_loader(root: Path):
@@ -57,24 +73,80 @@ def image_loader(root: Path):
     return load
 
 
-def case_scores(
-    cases: list[AroCase], keys: list[ImageKey], image_emb: np.ndarray, text_index: dict[str, int], text_emb: np.ndarray, scale: float
-):
-    """One row of option scores per case, in the case's caption order."""
-    key_index = {key: i for i, key in enumerate(keys)}
-    rows = []
+def caption_rows(token_ids: Sequence[tuple[int, ...]], captions: Sequence[str]) -> tuple[list[tuple[int, ...]], dict[str, int]]:
+    """The distinct token sequences to embed, and each caption's row among them."""
+    distinct = sorted(set(token_ids))
+    row = {ids: i for i, ids in enumerate(distinct)}
+    return distinct, {caption: row[ids] for caption, ids in zip(captions, token_ids, strict=True)}
+
+
+def cosine_scores(
+    cases: Sequence[AroCase],
+    image_row: Mapping[ImageKey, int],
+    text_row: Mapping[str, int],
+    image_emb: np.ndarray,
+    text_emb: np.ndarray,
+    *,
+    whole_image: bool = False,
+) -> list[np.ndarray]:
+    """One row of option cosines per case (unit float32 embeddings), in the case's caption order.
+
+    Each distinct text row is scored once per case, so token-identical options get the same value.
+    """
+    out = []
     for case in cases:
-        options = text_emb[[text_index[caption] for caption in case.captions]]
-        rows.append(scale * (options @ image_emb[key_index[_key(case)]]))
-    return rows
+        rows = [text_row[caption] for caption in case.captions]
+        distinct = sorted(set(rows))
+        values = text_emb[distinct] @ image_emb[image_row[_key(case, whole_image)]]
+        value_of = dict(zip(distinct, values, strict=True))
+        out.append(np.array([value_of[r] for r in rows], dtype=values.dtype))
+    return out
 
 
-def _key(case: AroCase) -> ImageKey:
-    return (case.image, case.bbox)
+def aro_fp16_scores(
+    cases: Sequence[AroCase],
+    image_row: Mapping[ImageKey, int],
+    text_row: Mapping[str, int],
+    image_features: np.ndarray,
+    text_features: np.ndarray,
+    *,
+    whole_image: bool = False,
+    batch: int = ARO_SCORE_BATCH,
+) -> list[np.ndarray]:
+    """ARO's ``get_retrieval_scores_batched`` arithmetic on float16 features.
+
+    ARO (``model_zoo/clip_models.py``) takes the float16 outputs of ``encode_image`` /
+    ``encode_text`` to numpy and does, per batch of test cases::
+
+        emb = emb / np.linalg.norm(emb, axis=1, keepdims=True)        # float16
+        np.einsum("nkd,nld->nkl", image_options, caption_options)      # float16, B x 1 x L
+
+    Both are row-wise, so normalising every distinct embedding once gives the same bits as
+    normalising per batch; the einsum runs on arrays of ARO's shapes, consecutive cases with the
+    same number of options.  Scores stay float16, where ties are common: that is the point.
+    """
+    if image_features.dtype != np.float16 or text_features.dtype != np.float16:
+        raise ValueError(f"ARO's arithmetic is float16; got {image_features.dtype} images, {text_features.dtype} captions")
+    images = image_features / np.linalg.norm(image_features, axis=1, keepdims=True)
+    texts = text_features / np.linalg.norm(text_features, axis=1, keepdims=True)
+    out: list[np.ndarray] = []
+    for start in range(0, len(cases), batch):
+        for _size, group in itertools.groupby(cases[start : start + batch], key=lambda case: len(case.captions)):
+            part = list(group)
+            image_options = images[[image_row[_key(case, whole_image)] for case in part]][:, None, :]  # B x 1 x D
+            caption_options = texts[[[text_row[caption] for caption in case.captions] for case in part]]  # B x L x D
+            scores = np.einsum("nkd,nld->nkl", image_options, caption_options)  # B x 1 x L
+            out.extend(scores[:, 0, :])
+    return out
+
+
+def _key(case: AroCase, whole_image: bool = False) -> ImageKey:
+    return (case.image, None if whole_image else case.bbox)
 
 
 def run_aro(session: ModelSession, task: Task) -> RunOutcome:
     scorer = session.image_text_scorer  # a text-only model stops here with TaskNotSupported
+    config = session.config
     started = datetime.now(UTC)
     phases: dict[str, float] = {"load_model": getattr(scorer, "load_seconds", 0.0)}
     entry = task.info
@@ -83,48 +155,67 @@ def run_aro(session: ModelSession, task: Task) -> RunOutcome:
     check_counts(task, data.counts)
     phases["load_data"] = time.perf_counter() - t0
     cases = data.cases
+    vg = entry.kind != "order"
     log.info("%s: %d cases, %d images", task.id, len(cases), data.counts["images"])
 
     t0 = time.perf_counter()
     captions = sorted({caption for case in cases for caption in case.captions})
-    text_emb = scorer.encode_texts(captions, desc=f"{task.id} captions")
-    text_index = {caption: i for i, caption in enumerate(captions)}
+    sequences, text_row = caption_rows(scorer.token_ids(captions), captions)
+    text_emb = scorer.encode_token_ids(sequences, desc=f"{task.id} captions")
     phases["encode_captions"] = time.perf_counter() - t0
 
     load = image_loader(data.image_root)
     t0 = time.perf_counter()
     keys = sorted({_key(case) for case in cases}, key=lambda k: (k[0], k[1] or ()))
-    image_emb = scorer.encode_images(keys, load, desc=f"{task.id} images")
+    full_keys = sorted({_key(case, whole_image=True) for case in cases}) if vg else []
+    image_row = {key: i for i, key in enumerate(keys + full_keys)}  # a crop box is never None, so keys do not collide
+    image_emb = scorer.encode_images(keys + full_keys, load, desc=f"{task.id} images")
     phases["encode_images"] = time.perf_counter() - t0
-    scale = float(scorer.logit_scale)
-    scores = case_scores(cases, keys, image_emb, text_index, text_emb, scale)
 
-    whole_scores = None
-    full_keys: list[ImageKey] = []
-    if entry.kind != "order":
-        t0 = time.perf_counter()
-        full_keys = sorted({(case.image, None) for case in cases})
-        full_emb = scorer.encode_images(full_keys, load, desc=f"{task.id} whole images")
-        whole = [AroCase(c.id, c.image, None, c.captions, c.correct, c.group) for c in cases]
-        whole_scores = case_scores(whole, full_keys, full_emb, text_index, text_emb, scale)
-        phases["encode_whole_images"] = time.perf_counter() - t0
-
+    scores = cosine_scores(cases, image_row, text_row, image_emb, text_emb)
+    whole_scores = cosine_scores(cases, image_row, text_row, image_emb, text_emb, whole_image=True) if vg else None
     t0 = time.perf_counter()
     results = evaluate_aro(entry.kind, cases, scores, whole_scores)
     phases["evaluate"] = time.perf_counter() - t0
+
+    variant_scores = {}
+    if config.aro_fp16:
+        t0 = time.perf_counter()
+        text16 = scorer.encode_token_ids(sequences, desc=f"{task.id} captions (fp16)", aro_fp16=True)
+        image16 = scorer.encode_images(keys + full_keys, load, desc=f"{task.id} images (fp16)", aro_fp16=True)
+        scores16 = aro_fp16_scores(cases, image_row, text_row, image16, text16)
+        whole16 = aro_fp16_scores(cases, image_row, text_row, image16, text16, whole_image=True) if vg else None
+        variant_scores[ARO_FP16_VARIANT] = evaluate_aro(entry.kind, cases, scores16, whole16)
+        phases["aro_fp16"] = time.perf_counter() - t0
+
     finished = datetime.now(UTC)
-    encoded_images = len(keys) + len(full_keys)
     described = scorer.describe()
-    described["images_per_s"] = round(encoded_images / max(phases["encode_images"] + phases.get("encode_whole_images", 0.0), 1e-9), 2)
+    described["images_per_s"] = round(len(image_row) / max(phases["encode_images"], 1e-9), 2)
+    extra: dict = {}
+    if entry.kind == "order":
+        extra["order_options"] = data.provenance
+    if variant_scores:
+        extra["variants"] = {
+            ARO_FP16_VARIANT: "ARO's float16 arithmetic (config aro_fp16): float16 towers, numpy float16 normalisation and products"
+        }
     manifest = build_manifest(
-        session.config,
+        config,
         described=described,
         data_sha256=data.sha256,
         data_files=data.files,
         phases=phases,
         started=started,
         finished=finished,
-        counts={**data.counts, "captions": len(captions), "image_crops": len(keys), "whole_images": len(full_keys)},
+        counts={
+            **data.counts,
+            "captions": len(captions),
+            "caption_token_sequences": len(sequences),
+            "image_crops": len(keys),
+            "whole_images": len(full_keys),
+        },
+        extra=extra,
     )
     non_finite = sum(int(np.size(row) - np.isfinite(row).sum()) for row in [*scores, *(whole_scores or [])])
-    return RunOutcome(session.config.name, task.id, results, manifest, started, finished, task.metric_spec, non_finite_outputs=non_finite)
+    return RunOutcome(
+        config.name, task.id, results, manifest, started, finished, task.metric_spec, variant_scores, non_finite_outputs=non_finite
+    )

@@ -190,6 +190,9 @@ class ModelConfig(StrictModel):
     # Off by default: a different batch composition can move embeddings by ~1e-7 (recorded in the config)
     batch_tokens: int | None = Field(None, ge=1, le=10_000_000)
     trust_remote_code: bool = False
+    # clip backend: also score ARO with the official code's GPU arithmetic (float16 towers, numpy float16
+    # normalisation and products), stored as score variant "fp16-aro" beside the float32 scores; needs CUDA
+    aro_fp16: bool = False
     metadata: Metadata = Field(default_factory=Metadata)
     reported: list[ReportedScore] = Field(default_factory=list)
 
@@ -214,6 +217,8 @@ class ModelConfig(StrictModel):
                 f"dims: {max(self.dims)} exceeds metadata.embedding_dim {self.metadata.embedding_dim}; "
                 "Matryoshka sizes truncate the embedding"
             )
+        if self.aro_fp16 and self.backend != "clip":
+            raise ValueError("aro_fp16 (ARO's float16 arithmetic) applies to backend clip only")
         if self.bm25 is not None and self.bm25.engine == "bm25s" and self.bm25.fields != "flat":
             raise ValueError("bm25.fields: the bm25s engine indexes one field; use fields: flat (or engine: lucene)")
         return self

@@ -448,6 +448,8 @@ def run(run_id: int):
                 "expected": g.expected,
                 "got": g.got,
                 "tolerance": g.tolerance,
+                "tolerance_rule": g.tolerance_rule,
+                "tolerance_reason": g.tolerance_reason,
                 "grade": g.grade,
                 "source": g.source,
             }

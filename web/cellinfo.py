@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from markupsafe import escape
 
 from leaderboard import queries
-from leaderboard.queries import BoardRow, BoardTable, Reproduction
+from leaderboard.queries import BoardRow, BoardTable, GradeInfo, Reproduction
 from web import confidence
 from web.cache import db_session, memo, run_stats
 
@@ -31,18 +31,30 @@ def reproductions() -> dict[tuple[int, str], Reproduction]:
     return memo(("reproductions",), build)
 
 
+def tolerance_text(graded: GradeInfo) -> str:
+    """``tolerance ±0.02 (rule aro-order-published)``: the value a grade used and the rule it came from."""
+    rule = f" (rule {graded.tolerance_rule})" if graded.tolerance_rule else ""
+    return f"tolerance ±{graded.tolerance:g}{rule}"
+
+
 def grade_title(entry: Reproduction, current_run_id: int | None = None) -> str:
-    """The badge's tooltip: the grade against the board run and against the reported number, and how often."""
+    """The badge's tooltip: the grade against the board run and against each reported number, the
+    tolerance each used with its rule and reason, and how often the cell was reproduced."""
     parts = [f"reproduced {entry.grade}"]
-    for against in ("board", "reported"):
-        graded = entry.grades.get(against)
-        if graded is None:
-            continue
+    board = entry.grades.get("board")
+    reported = entry.reported or ([entry.grades["reported"]] if "reported" in entry.grades else [])
+    graded_list = [("board", board)] if board is not None else []
+    graded_list += [("reported", graded) for graded in reported]
+    reasons: dict[str, str] = {}
+    for against, graded in graded_list:
         if against == "board":
             what = f"the board run #{entry.reproduces_run_id}" if entry.reproduces_run_id else "the board run"
         else:
             what = f"the reported number ({graded.source})" if graded.source else "the reported number"
-        parts.append(f"vs {what}: expected {graded.expected!r}, got {graded.got:.6f}, tolerance ±{graded.tolerance:g}: {graded.grade}")
+        parts.append(f"vs {what}: expected {graded.expected!r}, got {graded.got:.6f}, {tolerance_text(graded)}: {graded.grade}")
+        if graded.tolerance_rule and graded.tolerance_reason:
+            reasons.setdefault(graded.tolerance_rule, graded.tolerance_reason)
+    parts.extend(f"rule {name}: {reason}" for name, reason in reasons.items())
     times = "once" if entry.count == 1 else f"{entry.count} times"
     parts.append(f"reproduced {times}, latest: run #{entry.last_run_id}")
     if current_run_id is not None and entry.reproduces_run_id and entry.reproduces_run_id != current_run_id:

@@ -313,7 +313,7 @@ def benchmark_page(benchmark: str):
         order=order,
         without_results=without,
         top_models=top_models,
-        has_dims=memo(("has_dims", benchmark), lambda: bool(queries.variant_main_scores(db_session(), benchmark))),
+        has_dims=memo(("has_dims", benchmark), lambda: _has_dim_variants(benchmark)),
         has_throughput=memo(("has_tp", benchmark), lambda: bool(queries.throughputs(db_session(), benchmark))),
         plot_query=filters.query(benchmark=benchmark),
     )
@@ -404,7 +404,7 @@ def task_page(task_id: str):
     reported_here = {}
     for model_id, t_id, metric, value, source in reported:
         if t_id == task_id and metric == task.main_score:
-            reported_here[model_id] = (value, source)
+            reported_here.setdefault(model_id, (value, source))  # several sources: the config's first
     spec = task.metric_spec or {}
     page = paginate(rows, request.args.get("page"), request.args.get("per_page"))
     return render_template(
@@ -491,13 +491,20 @@ def models_index():
     )
 
 
+def _has_dim_variants(benchmark: str) -> bool:
+    """Whether the dims plot has anything to show: Matryoshka variants, not others such as ARO's "fp16-aro"."""
+    from web.plots import is_dim_variant  # web.plots imports this module
+
+    return any(is_dim_variant(variant) for _model, _task, variant, _value in queries.variant_main_scores(db_session(), benchmark))
+
+
 def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
     """Each published number of the model next to ours, with Δ and the 2CR-style grade.
 
     A number reported for a whole benchmark (``task: tatoeba``) is compared with our mean of
     that metric over every registered task of the benchmark, only when all of them were run.
     """
-    from leaderboard.grading import grade, tolerance_for
+    from leaderboard.grading import Numerics, grade, tolerance_rule
 
     current = {r.task_id: r for r in runs if r.current}
     benchmarks = set(known_benchmarks(snap))
@@ -508,8 +515,10 @@ def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
         task = snap.tasks.get(reported.task_id)
         run = current.get(reported.task_id)
         ours, run_id, note, scope = None, None, "", "task"
+        numerics = Numerics.of_run(model.config)
         if run is not None:
             ours, run_id = run.scores.get(("", reported.metric)), run.id
+            numerics = Numerics.of_run(model.config, run.manifest)
         elif reported.task_id in benchmarks:
             scope = "benchmark"
             registry = registry if registry is not None else registered_tasks()
@@ -521,6 +530,7 @@ def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
             if members and len(values) == len(members):
                 ours = sum(values) / len(values)
             note = f"mean over the benchmark's {len(members)} tasks; {len(values)} run"
+        tolerance = tolerance_rule(reported.metric, task=reported.task_id, against="reported", numerics=numerics)
         rows.append(
             {
                 "task": reported.task_id,
@@ -533,9 +543,11 @@ def _reported_rows(model: ModelInfo, runs, snap: Snapshot) -> list[dict]:
                 "run_id": run_id,
                 "note": note,
                 "delta": None if ours is None else ours - reported.value,
-                "grade": None if ours is None else grade(reported.value, ours, reported.metric),
-                "tolerance": tolerance_for(reported.metric),
-                **_reproduced_fields(reproduced.get((model.id, reported.task_id, reported.metric)), reported.value),
+                "grade": None if ours is None else grade(reported.value, ours, tolerance=tolerance),
+                "tolerance": tolerance.value,
+                "tolerance_rule": tolerance.rule,
+                "tolerance_reason": tolerance.reason,
+                **_reproduced_fields(reproduced.get((model.id, reported.task_id, reported.metric)), reported),
             }
         )
     return rows
@@ -546,16 +558,17 @@ def model_reproductions(model_id: int) -> dict[tuple[int, str, str], queries.Rep
     return memo(("model_reproductions", model_id), lambda: queries.reproductions(db_session(), model_id=model_id, main_only=False))
 
 
-def _reproduced_fields(entry: queries.Reproduction | None, reported_value: float) -> dict:
+def _reproduced_fields(entry: queries.Reproduction | None, reported) -> dict:
     """The latest reproduction's number and grade for one reported number (None when never reproduced).
 
-    The grade is the one stored by ``leaderboard reproduce`` against the reported number; it is
-    left out when that reproduction was graded against another reported value (the config's
-    number changed since).
+    The grade is the one stored by ``leaderboard reproduce`` against this reported number (its
+    source and value); it is left out when that reproduction was graded against another value
+    (the config's number changed since).
     """
-    graded = entry.grades.get("reported") if entry is not None else None
-    if graded is not None and graded.expected != reported_value:
-        graded = None
+    candidates: list[queries.GradeInfo] = []
+    if entry is not None:
+        candidates = entry.reported or ([entry.grades["reported"]] if "reported" in entry.grades else [])
+    graded = next((g for g in candidates if g.expected == reported.value and g.source in ("", reported.source)), None)
     return {
         "reproduced": graded.got if graded else None,
         "reproduced_grade": graded.grade if graded else None,
@@ -607,7 +620,10 @@ def model_page(name: str):
         if response is not None:
             return response
     reported = _reported_rows(model, runs, snap)
-    reported_main = {r["task"]: r for r in reported if r["task"] in snap.tasks and r["metric"] == snap.tasks[r["task"]].main_score}
+    reported_main: dict[str, dict] = {}
+    for r in reported:  # several sources for one main score: the config's first is the one beside the score
+        if r["task"] in snap.tasks and r["metric"] == snap.tasks[r["task"]].main_score:
+            reported_main.setdefault(r["task"], r)
     order = known_benchmarks(snap)
     benchmarks_run = sorted({r["task"].benchmark for r in rows if r["task"]}, key=order.index)
     score_tables = [_score_table(b, [r for r in rows if r["task"] and r["task"].benchmark == b]) for b in benchmarks_run]
@@ -792,10 +808,14 @@ def url_quote(text: str) -> str:
 # ------------------------------------------------------------------ method and health
 @pages.get("/about")
 def about_page():
+    from benchmarks.aro.metrics import RARE_RELATIONS_NOTE
+    from leaderboard.grading import TOLERANCES
     from web.filters import SIZE_BUCKETS as buckets
 
     return render_template(
         "about.html",
+        tolerances=TOLERANCES,
+        rare_relations=RARE_RELATIONS_NOTE,
         buckets=buckets,
         unknown=SIZE_UNKNOWN,
         ci_resamples=f"{confidence.RESAMPLES:,}",

@@ -202,6 +202,11 @@ def render_bars(benchmark: str, names: list[str]) -> bytes:
 _DIM = re.compile(r"^dim=(\d+)$")
 
 
+def is_dim_variant(variant: str) -> bool:
+    """A Matryoshka truncation ("dim=64"), not another variant of a run (ARO's "fp16-aro")."""
+    return bool(_DIM.match(variant))
+
+
 def render_dims(benchmark: str, filters: Filters) -> bytes:
     """Per model: mean main score over the tasks where it has every one of its dims (plus full size)."""
     snap = snapshot()

@@ -40,6 +40,8 @@ class AroData:
     image_root: Path
     sha256: str  # annotation bytes + (path, size) of every referenced image
     files: dict[str, str] = field(default_factory=dict)
+    # order tasks: how the frozen options were made (benchmarks.aro.perturb's record), for the run manifest
+    provenance: dict | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -48,6 +50,44 @@ class AroData:
 
 def cases_path(entry: AroDataset, folder: Path) -> Path:
     return folder / entry.cases_file
+
+
+def provenance_path(cases_file: Path) -> Path:
+    """``coco_order_test.json`` -> ``coco_order_test.provenance.json``: how the frozen options were made."""
+    return cases_file.with_name(cases_file.stem + ".provenance.json")
+
+
+def order_provenance(cases_file: Path, raw: bytes, task_id: str) -> dict:
+    """The record written beside a frozen order file, checked to describe these bytes.
+
+    A file without one (dumped from ARO's own ``COCO_Order(...).test_cases``, say) is accepted,
+    and the manifest says the versions that made it are unknown.
+    """
+    beside = provenance_path(cases_file)
+    if not beside.is_file():
+        return {
+            "record": None,
+            "note": (
+                f"no {beside.name} beside {cases_file.name}: the spaCy, en_core_web_sm and NLTK versions that made "
+                "these options are unknown"
+            ),
+        }
+    try:
+        record = json.loads(beside.read_bytes())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UserError(
+            f"{task_id}: {beside} is not valid JSON ({err}); delete it or rerun python -m benchmarks.aro.perturb {task_id}"
+        ) from err
+    if not isinstance(record, dict):
+        raise UserError(f"{task_id}: {beside} must hold a JSON object; delete it or rerun python -m benchmarks.aro.perturb {task_id}")
+    actual = hashlib.sha256(raw).hexdigest()
+    if record.get("cases_sha256") != actual:
+        raise UserError(
+            f"{task_id}: {beside.name} describes another {cases_file.name} (cases_sha256 {str(record.get('cases_sha256'))[:12]}…, "
+            f"the file has {actual[:12]}…); rerun python -m benchmarks.aro.perturb {task_id}, or delete {beside.name} if the file "
+            "came from elsewhere"
+        )
+    return {"record": record, "file": str(beside)}
 
 
 def image_root(entry: AroDataset) -> Path:
@@ -152,4 +192,6 @@ def load_aro(entry: AroDataset, folder: Path, task_id: str, *, check_images: boo
             f"{task_id}: {len(absent):,} of {len(unique):,} images named in {path.name} are missing under {root} "
             f"(first: {', '.join(absent[:3])}); get them from {entry.images_url} ({entry.images_how})"
         )
-    return AroData(cases=cases, image_root=root, sha256=digest.hexdigest(), files={"cases": str(path), "images": str(root)})
+    provenance = order_provenance(path, raw, task_id) if entry.kind == "order" else None
+    files = {"cases": str(path), "images": str(root)}
+    return AroData(cases=cases, image_root=root, sha256=digest.hexdigest(), files=files, provenance=provenance)

@@ -21,6 +21,14 @@ model can tag differently and so give different options: that is why the result 
 caption first) and the task reads only that file.  A file dumped from ARO's own
 ``COCO_Order(...).test_cases`` has the same format and can be used instead.
 
+ARO pins none of spaCy, ``en_core_web_sm`` or NLTK, and their versions decide which
+perturbations come out (the paper and a rerun of the official code differ by 1-1.5 points on
+the order tasks; ARO issue #33).  So beside every file it writes, ``freeze`` records how it was
+made in ``<name>_order_test.provenance.json``: the spaCy, ``en_core_web_sm``, NLTK, numpy and
+Python versions, the seed, ``max_words``, the sha256 of the Karpathy file it read and of the
+file it wrote.  The task's loader checks that the record belongs to the file and puts it in
+every run's manifest (``order_options``).
+
 Usage: ``python -m benchmarks.aro.perturb aro/coco-order [--seed 1]`` (needs ``spacy`` with
 ``en_core_web_sm`` and ``nltk`` with ``punkt``; they are needed only for this step).
 """
@@ -28,15 +36,19 @@ Usage: ``python -m benchmarks.aro.perturb aro/coco-order [--seed 1]`` (needs ``s
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import platform
 import random
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.aro.loader import provenance_path
 from benchmarks.errors import UserError
 
 NOUN_TAGS = ("NN", "NNS", "NNP", "NNPS")
@@ -66,9 +78,12 @@ def trigrams(tokens: Sequence[str]) -> list[list[str]]:
 class OrderPerturber:
     """ARO's four text perturbations, drawing from generators seeded like ``seed_all(seed)``."""
 
-    def __init__(self, tagger: Tagger, word_tokenize: Tokenizer, seed: int = 1) -> None:
+    def __init__(self, tagger: Tagger, word_tokenize: Tokenizer, seed: int = 1, provenance: Mapping[str, object] | None = None) -> None:
         self.tagger = tagger
         self.word_tokenize = word_tokenize
+        self.seed = seed
+        # what made the tagger and tokenizer (library and model versions), written beside the frozen file
+        self.provenance = dict(provenance or {"tagger": "not spaCy: a tagger given by the caller", "tokenizer": "given by the caller"})
         self.np_rng = np.random.RandomState(seed)  # what np.random.seed(seed) makes global
         self.py_rng = random.Random(seed)  # what random.seed(seed) makes global
 
@@ -117,7 +132,8 @@ def make_order_cases(annotation: list, perturber: OrderPerturber, source: str = 
     return cases
 
 
-def spacy_tagger() -> Tagger:
+def spacy_tagger() -> tuple[Tagger, dict[str, object]]:
+    """spaCy's ``en_core_web_sm`` Penn tagger, as ARO's ``TextShuffler`` loads it, and its versions."""
     try:
         import spacy
     except ImportError as err:
@@ -126,10 +142,13 @@ def spacy_tagger() -> Tagger:
         nlp = spacy.load("en_core_web_sm")
     except OSError as err:
         raise UserError("spaCy's en_core_web_sm model is not installed: python -m spacy download en_core_web_sm") from err
-    return lambda text: [(token.text, token.tag_) for token in nlp(text)]
+    meta = getattr(nlp, "meta", {}) or {}
+    info = {"spacy": str(spacy.__version__), "en_core_web_sm": str(meta.get("version")) if meta.get("version") else None}
+    return (lambda text: [(token.text, token.tag_) for token in nlp(text)]), info
 
 
-def nltk_tokenizer() -> Tokenizer:
+def nltk_tokenizer() -> tuple[Tokenizer, dict[str, object]]:
+    """NLTK's ``word_tokenize`` (punkt), as ARO's trigram shuffles use it, and its version."""
     try:
         import nltk
     except ImportError as err:
@@ -138,7 +157,38 @@ def nltk_tokenizer() -> Tokenizer:
         nltk.word_tokenize("a test")
     except LookupError as err:
         raise UserError("NLTK's punkt tokenizer data is missing: python -m nltk.downloader punkt punkt_tab") from err
-    return nltk.word_tokenize
+    return nltk.word_tokenize, {"nltk": str(nltk.__version__)}
+
+
+def default_perturber(seed: int = 1) -> OrderPerturber:
+    """ARO's perturbations with spaCy's en_core_web_sm and NLTK, their versions in the provenance."""
+    tagger, tagger_info = spacy_tagger()
+    tokenizer, tokenizer_info = nltk_tokenizer()
+    return OrderPerturber(tagger, tokenizer, seed, provenance={**tagger_info, **tokenizer_info})
+
+
+def provenance_record(perturber: OrderPerturber, source: Path, source_bytes: bytes, cases_bytes: bytes, task_id: str) -> dict:
+    """What is written beside a frozen order file: every version and input that decides its options."""
+    return {
+        "task": task_id,
+        "made_by": f"python -m benchmarks.aro.perturb {task_id} --seed {perturber.seed}",
+        "procedure": (
+            "ARO dataset_zoo/aro_datasets.py COCO_Order / Flickr30k_Order with dataset_zoo/perturbations.py TextShuffler "
+            "(mertyg/vision-language-models-are-bows, compared at commit 81fdd20)"
+        ),
+        "seed": perturber.seed,
+        "max_words": MAX_WORDS,
+        "spacy": None,
+        "en_core_web_sm": None,
+        "nltk": None,
+        **perturber.provenance,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "source": source.name,
+        "source_sha256": hashlib.sha256(source_bytes).hexdigest(),
+        "cases_sha256": hashlib.sha256(cases_bytes).hexdigest(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def freeze(task_id: str, *, seed: int = 1, perturber: OrderPerturber | None = None) -> Path:
@@ -153,17 +203,22 @@ def freeze(task_id: str, *, seed: int = 1, perturber: OrderPerturber | None = No
     if not source.is_file():
         raise UserError(f"{task_id}: {source} is missing; download it from {entry.source_annotation_url}")
     try:
-        annotation = json.loads(source.read_text(encoding="utf-8"))
+        source_bytes = source.read_bytes()
+        annotation = json.loads(source_bytes)
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise UserError(f"{task_id}: cannot read {source} as JSON ({err}); download it again") from err
     if not isinstance(annotation, list):
         raise UserError(f"{source}: expected a JSON list of images with captions (the Karpathy split format)")
-    perturber = perturber or OrderPerturber(spacy_tagger(), nltk_tokenizer(), seed)
-    cases = make_order_cases(annotation, perturber, str(source))
+    perturber = perturber or default_perturber(seed)
+    cases_bytes = json.dumps(make_order_cases(annotation, perturber, str(source))).encode("utf-8")
+    record = provenance_record(perturber, source, source_bytes, cases_bytes, task_id)
     target = task.folder / entry.cases_file
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(cases), encoding="utf-8")
-    tmp.replace(target)
+    beside = provenance_path(target)
+    # the cases file last: a crash in between leaves a record that the loader finds stale, never an unexplained file
+    for path, payload in ((beside, json.dumps(record, indent=1).encode("utf-8")), (target, cases_bytes)):
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(payload)
+        tmp.replace(path)
     return target
 
 
@@ -177,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"{args.task}: wrote {path}")
+    print(f"{args.task}: wrote {path} and {provenance_path(path).name}")
     return 0
 
 

@@ -17,11 +17,14 @@ td,th{padding:.3rem .7rem;border-bottom:1px solid #ddd;text-align:right}td:first
 .OK{color:#176f2c;font-weight:600}.OKish{color:#9a6700;font-weight:600}.FAIL{color:#b3261e;font-weight:600}</style></head>
 <body><h1>Reproduction of {{ model }}</h1>
 <p>Command: <code>{{ command }}</code></p>
-<table><thead><tr><th>task</th><th>metric</th><th>reported</th><th>board</th><th>local</th><th>Δ</th><th>grade</th><th>source</th></tr></thead>
+<table><thead><tr><th>task</th><th>metric</th><th>reported</th><th>board</th><th>local</th><th>Δ</th><th>grade</th><th>tolerance</th>
+<th>source</th></tr></thead>
 <tbody>{% for c in cells %}<tr><td>{{ c.task }}</td><td>{{ c.metric }}</td>
 <td>{{ fmt(c.reported) }}</td><td>{{ fmt(c.board) }}</td><td>{{ '%.5f' % c.local }}</td><td>{{ signed(c.delta) }}</td>
-<td class="{{ c.worst or '' }}">{{ c.worst or 'not graded' }}</td><td>{{ c.reported_source }}</td></tr>{% endfor %}</tbody></table>
-<p>OK: equal at the reported precision (≤4 decimals); OKish: within the metric tolerance (default 0.0005); FAIL: otherwise.</p>
+<td class="{{ c.worst or '' }}">{{ c.worst or 'not graded' }}</td><td>{{ c.rules }}</td><td>{{ c.reported_source }}</td></tr>
+{% endfor %}</tbody></table>
+<p>OK: equal at the reported precision (≤4 decimals); OKish: within the tolerance of the rule named; FAIL: otherwise.</p>
+<ul>{% for rule in rules %}<li><b>{{ rule.name }}</b> ±{{ rule.tolerance }}: {{ rule.reason }}</li>{% endfor %}</ul>
 </body></html>
 """
 
@@ -50,6 +53,7 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
 
     from benchmarks.tasks import expand_task_ids, get_task
     from leaderboard.db import make_engine, session_factory
+    from leaderboard.grading import TOLERANCES
     from leaderboard.reproduce import aggregate_cells, board_run, grade_outcome, grade_rows
     from leaderboard.store import record_run
     from runners.execute import run_task
@@ -109,17 +113,24 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
             outcomes.setdefault(config.name, []).append((task, outcome))
         cells.extend(aggregate_cells(config, outcomes.get(config.name, [])))
 
-    header = f"{'task':22} {'metric':16} {'reported':>9} {'board':>9} {'local':>9} {'Δ':>9}  grade"
+    header = f"{'task':22} {'metric':16} {'reported':>9} {'board':>9} {'local':>9} {'Δ':>9}  {'tolerance (rule)':30} grade"
     click.echo(header)
     for c in cells:
         values = f"{_fmt(c.reported):>9} {_fmt(c.board):>9} {c.local:>9.5f} {_signed(c.delta):>9}"
-        click.echo(f"{c.task:22} {c.metric:16} {values}  {c.worst or 'not graded'}")
+        click.echo(f"{c.task:22} {c.metric:16} {values}  {c.rules or '–':30} {c.worst or 'not graded'}")
     if report_path:
         command = "leaderboard reproduce " + ("--all" if all_models else str(model)) + (f" --tasks {task_list}" if task_list else "")
         html = (
             jinja2.Environment(autoescape=True)
             .from_string(REPORT_TEMPLATE)
-            .render(model="all reference models" if all_models else model, command=command, cells=cells, fmt=_fmt, signed=_signed)
+            .render(
+                model="all reference models" if all_models else model,
+                command=command,
+                cells=cells,
+                rules=TOLERANCES,
+                fmt=_fmt,
+                signed=_signed,
+            )
         )
         report_path.write_text(html, encoding="utf-8")
         click.echo(f"report written to {report_path}")

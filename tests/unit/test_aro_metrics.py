@@ -104,7 +104,8 @@ def test_only_excluded_relations_is_an_error():
 
 class StubScorer:
     """Fixed embeddings: a caption with score s is (s, sqrt(1 - s^2)); every crop is (1, 0), so its cosine is s;
-    every whole image is (0, 1), so its cosine is sqrt(1 - s^2), which reverses the order of the two captions."""
+    every whole image is (0, 1), so its cosine is sqrt(1 - s^2), which reverses the order of the two captions.
+    A caption's "token ids" are its characters, so distinct captions are distinct sequences."""
 
     logit_scale = 1.0
 
@@ -112,10 +113,14 @@ class StubScorer:
         self.caption_scores = caption_scores
         self.loaded_sizes: dict = {}
 
-    def encode_texts(self, texts, desc=""):
-        return np.array([[self.caption_scores[t], math.sqrt(1 - self.caption_scores[t] ** 2)] for t in texts], dtype=np.float32)
+    def token_ids(self, texts):
+        return [tuple(ord(c) for c in t) for t in texts]
 
-    def encode_images(self, items, load, desc=""):
+    def encode_token_ids(self, sequences, desc="", aro_fp16=False):
+        scores = [self.caption_scores["".join(map(chr, ids))] for ids in sequences]
+        return np.array([[s, math.sqrt(1 - s**2)] for s in scores], dtype=np.float32)
+
+    def encode_images(self, items, load, desc="", aro_fp16=False):
         for item in items:
             self.loaded_sizes[item] = load(item).size
         return np.array([[1.0, 0.0] if bbox is not None else [0.0, 1.0] for _name, bbox in items], dtype=np.float32)
@@ -149,3 +154,76 @@ def test_run_aro_with_a_stub_scorer_gives_the_hand_computed_numbers(tmp_path, mo
     for i, (_r, _t, _f, name, box) in enumerate(rows):
         assert scorer.loaded_sizes[(name, tuple(float(v) for v in box))] == (20 + i, 10 + i)
         assert scorer.loaded_sizes[(name, None)] == (64, 48)
+
+
+def test_vg_relation_spec_states_the_rare_relation_ambiguity():
+    from benchmarks.aro.metrics import metric_spec
+
+    spec = metric_spec("relation", num_items=23937)["metrics"]["macro_accuracy"]
+    assert "issue #8" in spec["rare_relations"] and "We follow the notebook" in spec["rare_relations"]
+    assert "no logit scale" in metric_spec("order", num_items=1)["score"]
+
+
+# ------------------------------------------------------------------ ARO's fp16 arithmetic (config aro_fp16)
+def aro_reference_scores(image16: np.ndarray, captions16: np.ndarray, batch: int) -> np.ndarray:
+    """model_zoo/clip_models.py get_retrieval_scores_batched, transcribed: per batch of test cases,
+    numpy float16 normalisation of each option's embeddings, then einsum "nkd,nld->nkl"."""
+    scores = []
+    for start in range(0, len(image16), batch):
+        image_embeddings = image16[start : start + batch]
+        image_embeddings = image_embeddings / np.linalg.norm(image_embeddings, axis=1, keepdims=True)
+        image_options = np.concatenate([np.expand_dims(image_embeddings, axis=1)], axis=1)
+        caption_options = []
+        for k in range(captions16.shape[1]):
+            caption_embeddings = captions16[start : start + batch, k]
+            caption_embeddings = caption_embeddings / np.linalg.norm(caption_embeddings, axis=1, keepdims=True)
+            caption_options.append(np.expand_dims(caption_embeddings, axis=1))
+        caption_options = np.concatenate(caption_options, axis=1)
+        scores.append(np.einsum("nkd,nld->nkl", image_options, caption_options))
+    return np.concatenate(scores, axis=0)[:, 0, :]
+
+
+def fp16_fixture(cases_n=70, options=5, dim=512, distinct_texts=200, seed=0):
+    rng = np.random.default_rng(seed)
+    image16 = (rng.standard_normal((cases_n, dim)) * 0.4).astype(np.float16)
+    text16 = (rng.standard_normal((distinct_texts, dim)) * 0.4).astype(np.float16)
+    rows = rng.integers(0, distinct_texts, (cases_n, options))
+    rows[::7, 1] = rows[::7, 0]  # every 7th case: option 1 has the right caption's token ids
+    cases = [AroCase(str(i), f"{i}.jpg", None, tuple(f"t{r}" for r in rows[i]), 0) for i in range(cases_n)]
+    image_row = {(f"{i}.jpg", None): i for i in range(cases_n)}
+    text_row = {f"t{r}": r for r in range(distinct_texts)}
+    return cases, image_row, text_row, image16, text16, rows
+
+
+def test_fp16_scores_are_aros_numpy_arithmetic_bit_for_bit():
+    from runners.run_aro import ARO_SCORE_BATCH, aro_fp16_scores
+
+    cases, image_row, text_row, image16, text16, rows = fp16_fixture()
+    ours = np.stack(aro_fp16_scores(cases, image_row, text_row, image16, text16))
+    reference = aro_reference_scores(image16, text16[rows], ARO_SCORE_BATCH)
+    assert ours.dtype == np.float16 and np.array_equal(ours, reference)
+    for batch in (1, 7, 16):  # the notebook used 16, main_aro.py 32: the bits do not depend on it
+        assert np.array_equal(np.stack(aro_fp16_scores(cases, image_row, text_row, image16, text16, batch=batch)), reference)
+    ties = ours[::7]
+    assert np.array_equal(ties[:, 0], ties[:, 1])  # token-identical options tie exactly in float16
+    results = evaluate_aro("order", cases, list(ours))
+    assert all(results["precision_at_1"].per_query[c.id] == (1.0 if ours[int(c.id)].argmax() == 0 else 0.0) for c in cases)
+
+
+def test_fp16_ties_are_common_and_follow_aros_tie_rules():
+    """Float16 cosines keep 11 bits: near-ties become ties, which ARO counts wrong on VG and right on order."""
+    from runners.run_aro import aro_fp16_scores
+
+    image16 = np.array([[1.0, 0.0]], dtype=np.float16)
+    text16 = np.array([[0.50012, 0.866], [0.50024, 0.866]], dtype=np.float16)  # distinct in float32, one float16 apart
+    assert np.float32(0.50012) != np.float32(0.50024)
+    vg = [AroCase("0", "a.jpg", (0.0, 0.0, 1.0, 1.0), ("false", "true"), 1, "on")]
+    scores = aro_fp16_scores(vg, {("a.jpg", (0.0, 0.0, 1.0, 1.0)): 0}, {"false": 0, "true": 1}, image16, text16)
+    false, true = scores[0]
+    assert false == true  # the float16 normalisation rounds both to one value
+    assert evaluate_aro("relation", vg, scores)["macro_accuracy"].value == 0.0  # VG: a tie is wrong
+    order = [AroCase("0", "a.jpg", None, ("right", "other"), 0)]
+    scores = aro_fp16_scores(order, {("a.jpg", None): 0}, {"right": 1, "other": 0}, image16, text16)
+    assert evaluate_aro("order", order, scores)["precision_at_1"].value == 1.0  # order: a tie is right
+    with pytest.raises(ValueError, match="float16"):
+        aro_fp16_scores(order, {("a.jpg", None): 0}, {"right": 1, "other": 0}, image16.astype(np.float32), text16)

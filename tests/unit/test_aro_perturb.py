@@ -120,3 +120,70 @@ def test_freeze_writes_the_test_cases_file_the_task_reads(tmp_path, monkeypatch)
     loaded = load_aro(task.info, task.folder, task.id)
     assert loaded.counts == {"items": 4, "images": 2}
     assert all(case.correct == 0 and len(case.captions) == 5 for case in loaded.cases)
+
+
+class FakeToken:
+    def __init__(self, text: str, tag: str) -> None:
+        self.text, self.tag_ = text, tag
+
+
+def fake_nlp_libraries(monkeypatch, *, spacy_version="3.7.4", model_version="3.7.1", nltk_version="3.8.1"):
+    """en_core_web_sm and NLTK's punkt cannot be downloaded here: modules with the public surface we use stand in."""
+    import sys
+    import types
+
+    class Language:  # spaCy's pipeline: call it on a text, read .meta
+        def __init__(self) -> None:
+            self.meta = {"name": "core_web_sm", "lang": "en", "version": model_version}
+
+        def __call__(self, text):
+            return [FakeToken(token, tag) for token, tag in stub_tag(text)]
+
+    def load(name):
+        if name != "en_core_web_sm":
+            raise OSError(f"[E050] Can't find model '{name}'")
+        return Language()
+
+    spacy = types.ModuleType("spacy")
+    spacy.__version__ = spacy_version
+    spacy.load = load
+    nltk = types.ModuleType("nltk")
+    nltk.__version__ = nltk_version
+    nltk.word_tokenize = stub_tokenize
+    monkeypatch.setitem(sys.modules, "spacy", spacy)
+    monkeypatch.setitem(sys.modules, "nltk", nltk)
+
+
+def test_freeze_records_the_spacy_model_and_nltk_versions_beside_the_file(tmp_path, monkeypatch):
+    import hashlib
+
+    from benchmarks.aro.loader import provenance_path
+
+    fake_nlp_libraries(monkeypatch)
+    data = tmp_path / "data"
+    annotation = [{"image": "val2014/COCO_val2014_000000000001.jpg", "caption": CAPTIONS}]
+    source = write_karpathy(data, "coco-order", annotation)
+    write_images(data / "aro" / "coco", [annotation[0]["image"]])
+    path = freeze("aro/coco-order")  # the default perturber: spaCy's en_core_web_sm and NLTK
+    assert [case["caption_options"] for case in json.loads(path.read_text())] == aro_reference_options(CAPTIONS)
+    beside = provenance_path(path)
+    assert beside.name == "coco_order_test.provenance.json"
+    record = json.loads(beside.read_text())
+    assert (record["spacy"], record["en_core_web_sm"], record["nltk"]) == ("3.7.4", "3.7.1", "3.8.1")
+    assert record["seed"] == 1 and record["max_words"] == 30 and record["numpy"] == np.__version__
+    assert record["cases_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert record["source"] == source.name and record["source_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+
+    task = all_tasks()["aro/coco-order"]
+    loaded = load_aro(task.info, task.folder, task.id)
+    assert loaded.provenance["record"] == record  # the run manifest carries it as order_options
+
+
+def test_another_spacy_model_is_recorded_too(tmp_path, monkeypatch):
+    fake_nlp_libraries(monkeypatch, spacy_version="3.8.2", model_version="3.8.0", nltk_version="3.9.1")
+    data = tmp_path / "data"
+    write_karpathy(data, "flickr30k-order", [{"image": "flickr30k-images/1.jpg", "caption": CAPTIONS[:1]}])
+    write_images(data / "aro" / "flickr30k", ["flickr30k-images/1.jpg"])
+    path = freeze("aro/flickr30k-order")
+    record = json.loads(path.with_name("flickr30k_order_test.provenance.json").read_text())
+    assert (record["spacy"], record["en_core_web_sm"], record["nltk"]) == ("3.8.2", "3.8.0", "3.9.1")

@@ -16,7 +16,7 @@ import pytest
 from benchmarks.tasks import all_tasks
 from leaderboard import schema
 from leaderboard.db import make_engine, session_factory
-from leaderboard.grading import grade, tolerance_for
+from leaderboard.grading import grade, tolerance_for, tolerance_rule
 from leaderboard.reproduce import board_run, grade_outcome, grade_rows
 from tests.unit.test_web_ci import config, mean_result, outcome, per_query, row_html, store
 from web import create_app
@@ -84,7 +84,8 @@ def test_benchmark_cells_show_the_grade_badge_with_both_grades_in_the_tooltip(bo
     assert tooltip.startswith(f"reproduced {against_board}")
     assert f"vs the board run #{board['ids']['beir/scifact']}: expected {round(mean, 4)!r}" in tooltip
     assert f"vs the reported number ({SOURCE}): expected {REPORTED['beir/scifact']!r}, got {mean:.6f}" in tooltip
-    assert f"tolerance ±{tolerance_for('ndcg_at_10'):g}: {against_reported}" in tooltip
+    assert f"tolerance ±{tolerance_for('ndcg_at_10'):g} (rule default): {against_reported}" in tooltip
+    assert f"rule default: {tolerance_rule('ndcg_at_10').reason}" in tooltip  # the rule's reason, once
     assert f"reproduced once, latest: run #{board['repro']}" in tooltip
     nfcorpus = cell(row, "beir/nfcorpus")
     assert "not reproduced yet" in nfcorpus and 'class="rg' not in nfcorpus and " nr" in nfcorpus
@@ -159,3 +160,53 @@ def test_a_grade_written_on_its_own_refreshes_the_badge_and_a_first_run_shows_it
     assert [r["against"] for r in rows] == ["reported"]
     api = next(r for r in client.get("/api/v1/benchmarks/beir").json["rows"] if r["model"] == MODEL)
     assert api["grade"]["beir/fiqa"] == rows[0]["grade"] and api["run_ids"]["beir/fiqa"] == run_id
+
+
+def test_an_aro_cell_graded_against_two_published_sources_shows_each_with_its_rule(client):
+    """CLIP's ARO numbers come from the paper and from the official code's rerun: the badge's tooltip lists
+    both grades with the tolerance each used, its rule and the rule's reason; run and model pages say it too."""
+    rng = np.random.default_rng(4)
+    values = {str(i): float(rng.random() < 0.47) for i in range(500)}
+    mean = float(np.mean(list(values.values())))
+    sources = {"ARO paper, Table 6": round(mean - 0.012, 2), "official code rerun, issue #33": round(mean + 0.004, 3)}
+    reported = [{"task": "aro/coco-order", "metric": "precision_at_1", "value": v, "source": s} for s, v in sources.items()]
+    cfg = config("model-aro", reported)
+    task = all_tasks()["aro/coco-order"]
+    result = outcome("model-aro", task.id, {"precision_at_1": mean_result(values)})
+    rows = grade_rows(grade_outcome(cfg, task, result, None))  # the first run, made by reproduce: graded against both
+    run_id = store(cfg, task.id, result.scores, grades=rows)
+    rule = tolerance_rule("precision_at_1", task=task.id)
+    assert [(r["source"], r["tolerance_rule"]) for r in rows] == [(s, rule.rule) for s in sources]
+
+    row = row_html(client.get("/benchmarks/aro").get_data(as_text=True), "model-aro")
+    tooltip = re.search(r'<span class="rg (\w+)" title="([^"]*)">', html_lib.unescape(row)).group(2)
+    for source, value in sources.items():
+        verdict = grade(value, mean, tolerance=rule)
+        assert (
+            f"vs the reported number ({source}): expected {value!r}, got {mean:.6f}, tolerance ±0.02 (rule {rule.rule}): {verdict}"
+            in tooltip
+        )
+    assert tooltip.count(f"rule {rule.rule}: {rule.reason}") == 1
+
+    run_page = html_lib.unescape(client.get(f"/runs/{run_id}").get_data(as_text=True))
+    grades_table = run_page.split('id="grades"', 1)[1].split("</table>", 1)[0]
+    assert grades_table.count(rule.rule) >= 2 and rule.reason in grades_table
+    model_page = html_lib.unescape(client.get("/models/model-aro").get_data(as_text=True))
+    reported_table = model_page.split('id="reported-table"', 1)[1].split("</table>", 1)[0]
+    assert all(source in reported_table for source in sources) and f"(rule {rule.rule}: {rule.reason})" in reported_table
+    body = client.get(f"/api/v1/runs/{run_id}").json
+    assert {g["tolerance_rule"] for g in body["grades"]} == {rule.rule}
+
+
+def test_about_lists_every_tolerance_rule_and_the_vg_relation_ambiguity(client):
+    from benchmarks.aro.metrics import RARE_RELATIONS_NOTE
+    from leaderboard.grading import TOLERANCES
+
+    page = html_lib.unescape(client.get("/about").get_data(as_text=True))
+    table = page.split('id="tolerance-table"', 1)[1].split("</table>", 1)[0]
+    for rule in TOLERANCES:
+        assert f"<code>{rule.name}</code>" in table and rule.reason in table and rule.scope() in table
+    assert "search faiss-hnsw" in table and "dtype bfloat16" in table and "against the reported number" in table
+    aro = page.split('id="vg-relation-rare"', 1)[1].split("</p>", 1)[0]
+    assert RARE_RELATIONS_NOTE in aro and "issue #8" in aro
+    assert "fp16-aro" in page and "round((h − 224) / 2)" in page
