@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from benchmarks.errors import UserError
@@ -22,7 +23,7 @@ from leaderboard.store import add_run, upsert_model
 from leaderboard.submissions import _move, auto_publish, fail_attempt, owns, publish
 from runners.execute import run_task
 from runners.session import ModelSession, TaskNotSupported
-from submissions.schema import ModelConfig
+from submissions.schema import ConfigError, ModelConfig, validation_problems
 
 log = logging.getLogger("leaderboard.job")
 
@@ -34,9 +35,17 @@ def run_job(submission_id: int, claim: str) -> int:
         if sub is None:
             log.warning("submission #%d is no longer ours (%s); nothing to do", submission_id, claim)
             return 0
-        config = ModelConfig.model_validate(sub.config)
         task_ids = list(sub.tasks)
         submitter = sub.submitter
+        stored_config = sub.config
+    try:  # stored before today's rules (say k1: .inf, refused since): one public line, not a traceback
+        config = ModelConfig.model_validate(stored_config)
+    except ValidationError as err:
+        reason = str(ConfigError(f"submission #{submission_id}", validation_problems(err), "its stored config is no longer valid"))
+        with make_session() as session:
+            fail_attempt(session, submission_id, claim, reason + "; submit a corrected config", retry=False)
+        log.error("submission #%d failed: %s", submission_id, reason)
+        return 1
     try:
         model_session = ModelSession(config)
         outcomes = []

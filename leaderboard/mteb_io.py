@@ -13,6 +13,7 @@ revision and mteb version as its source.  A model matches by its Hub id (``weigh
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from pathlib import Path
 
@@ -46,6 +47,8 @@ _ARO = {
     "coco-order": "AROCocoOrder",
     "flickr30k-order": "AROFlickrOrder",
 }
+
+log = logging.getLogger(__name__)
 
 
 def mteb_name(task_id: str) -> tuple[str, str] | None:
@@ -144,6 +147,19 @@ def export_mteb(session: Session, out_dir: Path) -> list[Path]:
     return written
 
 
+def _reportable(task_id: str, metric: str, value: float, source: str) -> bool:
+    """Whether a number from a result file passes the rule every reported number passes (the config schema's)."""
+    from pydantic import ValidationError
+
+    from submissions.schema import ReportedScore
+
+    try:
+        ReportedScore(task=task_id, metric=metric, value=value, source=source)
+    except ValidationError:
+        return False
+    return True
+
+
 def import_mteb(session: Session, in_dir: Path, *, source_label: str | None = None) -> int:
     """Store the scores of MTEB result files under ``in_dir`` as reported numbers; returns how many."""
     from mteb.results import TaskResult
@@ -153,7 +169,7 @@ def import_mteb(session: Session, in_dir: Path, *, source_label: str | None = No
     models_by_hf = {
         (m.config.get("weights") or {}).get("hf"): m for m in session.scalars(select(schema.Model)) if (m.config or {}).get("weights")
     }
-    stored = 0
+    stored = skipped = 0
     unknown: set[str] = set()
     for path in sorted(in_dir.glob("*/*/*.json")):
         if path.name == "model_meta.json":
@@ -177,6 +193,9 @@ def import_mteb(session: Session, in_dir: Path, *, source_label: str | None = No
                 for metric, value in entry.items():
                     if metric in {"hf_subset", "languages", "main_score"} or not isinstance(value, int | float):
                         continue
+                    if not _reportable(task_id, metric, value, source):  # NaN, inf or not a share/correlation
+                        skipped += 1
+                        continue
                     existing = session.scalar(
                         select(schema.ReportedScore).where(
                             schema.ReportedScore.model_id == model.id,
@@ -199,4 +218,6 @@ def import_mteb(session: Session, in_dir: Path, *, source_label: str | None = No
             f"{in_dir}: no result folder matches a model on the board (found {', '.join(sorted(unknown)[:3])}); "
             "register the model first (its config's weights.hf must equal the folder's org/name)"
         )
+    if skipped:
+        log.warning("left out %d numbers that are not finite shares or correlations in [-1, 1] (NaN, inf, percentages)", skipped)
     return stored

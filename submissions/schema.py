@@ -196,6 +196,17 @@ class ModelConfig(StrictModel):
     metadata: Metadata = Field(default_factory=Metadata)
     reported: list[ReportedScore] = Field(default_factory=list)
 
+    @field_validator("reported")
+    @classmethod
+    def _each_number_once(cls, reported: list[ReportedScore]) -> list[ReportedScore]:
+        """One number per (task, metric, source): the board stores it under that key."""
+        seen: dict[tuple[str, str, str], int] = {}
+        for i, entry in enumerate(reported):
+            first = seen.setdefault((entry.task, entry.metric, entry.source), i)
+            if first != i:
+                raise ValueError(f"entry {i} repeats entry {first} (same task, metric and source); give each number once")
+        return reported
+
     @field_validator("dims")
     @classmethod
     def _distinct_dims(cls, value: list[int] | None) -> list[int] | None:
@@ -232,7 +243,7 @@ class ConfigError(UserError):
         super().__init__(f"{source}: {headline}: " + "; ".join(f"{field}: {message}" for field, message in problems))
 
 
-def _problems(err: ValidationError) -> list[tuple[str, str]]:
+def validation_problems(err: ValidationError) -> list[tuple[str, str]]:
     """(field, message) per error.  A whole-config check names its field by starting ``"<field>: "``."""
     problems = []
     for item in err.errors():
@@ -269,7 +280,7 @@ def parse_config(text: str, source: str, *, allow_remote_code: bool = False) -> 
     try:
         config = ModelConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(source, _problems(err)) from err
+        raise ConfigError(source, validation_problems(err)) from err
     if config.trust_remote_code and not allow_remote_code:
         raise ConfigError(
             source,

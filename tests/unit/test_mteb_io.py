@@ -83,3 +83,29 @@ def test_import_of_unknown_models_is_one_line(tmp_path):
     (tmp_path / "nobody__model" / "rev" / "SciFact.json").write_text("{}")
     result = CliRunner().invoke(main, ["import", "--format", "mteb", str(tmp_path)])
     assert result.exit_code == 1 and "no result folder matches a model" in result.output
+
+
+def test_import_leaves_out_numbers_the_config_schema_would_refuse(tmp_path, monkeypatch):
+    """A result file is input like a config: NaN, Infinity or a percentage never becomes a reported number."""
+    import json
+
+    store_fake_scifact_run()
+    out = tmp_path / "results"
+    assert CliRunner().invoke(main, ["export", "--format", "mteb", str(out)], catch_exceptions=False).exit_code == 0
+    path = out / "org__tiny-hub-model" / ("a" * 40) / "SciFact.json"
+    data = json.loads(path.read_text())
+    entry = data["scores"]["test"][0]
+    entry["ndcg_at_10"], entry["recall_at_100"], entry["mrr_at_10"] = float("nan"), float("inf"), 60.0
+    path.write_text(json.dumps(data))  # json writes NaN and Infinity, as a careless producer would
+    monkeypatch.setenv("LEADERBOARD_DB", f"sqlite:///{tmp_path / 'other.db'}")
+    with session_factory(make_engine())() as session, session.begin():
+        from leaderboard.store import upsert_model
+
+        upsert_model(session, CONFIG, is_reference=False)
+    imported = CliRunner().invoke(main, ["import", "--format", "mteb", str(out)])
+    assert imported.exit_code == 0, imported.output
+    with session_factory(make_engine())() as session:
+        model = session.scalar(select(schema.Model).where(schema.Model.name == CONFIG.name))
+        stored = session.scalars(select(schema.ReportedScore).where(schema.ReportedScore.model_id == model.id))
+        metrics = {r.metric for r in stored}
+    assert metrics == set()  # the three numbers of the file, all refused

@@ -196,3 +196,13 @@ def test_config_file_that_is_not_utf8_is_one_line(tmp_path):
     with pytest.raises(UserError, match=r"latin1\.yaml: not UTF-8 text") as err:
         load_config(path)
     assert "\n" not in str(err.value)
+
+
+def test_a_reported_number_given_twice_is_refused_before_the_database_sees_it():
+    twice = DENSE + (
+        "reported:\n"
+        "  - {task: beir/scifact, metric: ndcg_at_10, value: 0.6, source: paper}\n"
+        "  - {task: beir/scifact, metric: ndcg_at_10, value: 0.7, source: paper}\n"
+    )
+    with pytest.raises(UserError, match=r"reported: entry 1 repeats entry 0 \(same task, metric and source\)"):
+        parse_config(twice, "c.yaml")

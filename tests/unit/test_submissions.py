@@ -272,3 +272,22 @@ def test_killed_worker_job_is_requeued_and_finishes(tiny_task, weights_root, tmp
         assert sub.attempts == 2
         assert any("stopped responding" in step.get("note", "") for step in sub.history)
     assert count(schema.Run) == 1
+
+
+def test_a_stored_config_that_todays_rules_refuse_fails_in_one_public_line(tiny_task, tmp_path):
+    """A submission stored before a rule tightened (k1 now at most 100) fails once, without a traceback."""
+    from leaderboard.job import run_job
+
+    path = tmp_path / "m.yaml"
+    path.write_text("name: legacy\nfamily: [sparse]\nbackend: bm25\nbm25: {engine: bm25s}\n")
+    assert invoke("submit", str(path), "--tasks", "beir/tiny").exit_code == 0
+    with session_factory(make_engine())() as session, session.begin():
+        sub = session.get(schema.Submission, 1)
+        sub.config = {**sub.config, "bm25": {**sub.config["bm25"], "k1": 500.0}}
+    with session_factory(make_engine())() as session:
+        submission_id, claim = claim_next(session, "test")
+    assert run_job(submission_id, claim) == 1
+    with session_factory(make_engine())() as session:
+        sub = session.get(schema.Submission, 1)
+        assert sub.state == "failed" and sub.attempts == 1
+        assert "its stored config is no longer valid: bm25.k1" in sub.error and "Traceback" not in sub.error
