@@ -16,9 +16,10 @@ lock (matplotlib is not thread-safe), so:
   ``?license=…`` is the same figure, and the same cache entry, as no licence filter;
 - figures live in their own bounded cache (``VersionedCache.plots``, LRU by bytes), so they
   can never push the board's tables out;
-- at most :data:`MAX_RENDERING` uncached figures per process are being drawn or waiting to
-  be; a further one is answered ``503`` with ``Retry-After`` at once, so figures can never
-  take every server thread and page requests (which never take the lock) stay fast.
+- at most :data:`MAX_RENDERING` uncached figures per process are being drawn or waiting their
+  turn (each waits up to :data:`RENDER_WAIT_S`); a further one is answered ``503`` with
+  ``Retry-After`` at once, so figures can never take every server thread, and page requests
+  (which never take the lock) stay fast.
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ from web.pages import board, known_benchmarks
 plots = Blueprint("plots", __name__, url_prefix="/plots")
 
 _LOCK = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe; only figures take it
-MAX_RENDERING = 2  # uncached figures being drawn or waiting to be, per process
+# Uncached figures being drawn or waiting their turn, per process.  A page asks for up to 4 at once
+# and a first visit of a busy board queues behind other visitors' figures, so requests wait their
+# turn (up to RENDER_WAIT_S) rather than fail; 32 waiting hold at most half of the production
+# recipe's 64 threads (web/gunicorn.conf.py), and a figure asked for beyond that is answered 503.
+MAX_RENDERING = 32
+RENDER_WAIT_S = 20.0
 _RENDER_SLOTS = threading.BoundedSemaphore(MAX_RENDERING)
 FAMILY_COLORS = {"dense": "#1f6feb", "sparse": "#d1242f", "contrastive": "#8250df", "distilled": "#1a7f37"}
 MAX_LABELS = 12
@@ -294,8 +300,12 @@ def _serve(key: tuple, render) -> Response:
         try:
             body = cache().get_plot(current, key)  # drawn by the request this one waited behind
             if body is None:
-                with _LOCK:
+                if not _LOCK.acquire(timeout=RENDER_WAIT_S):
+                    abort(503, description="Figures are being drawn for other visitors right now; try again in a moment.")
+                try:
                     body = render()
+                finally:
+                    _LOCK.release()
                 cache().put_plot(current, key, body)
         finally:
             _RENDER_SLOTS.release()

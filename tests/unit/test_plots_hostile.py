@@ -77,6 +77,7 @@ def test_a_busy_renderer_answers_503_at_once_and_pages_do_not_wait(app, monkeypa
     client = app.test_client()
     assert client.get("/plots/params.png?benchmark=beir").status_code == 200  # cached before the renderer gets busy
     monkeypatch.setattr(plots, "render_params", slow)
+    monkeypatch.setattr(plots, "_RENDER_SLOTS", threading.BoundedSemaphore(2))  # the mechanism, with 2 slots
     statuses: dict[str, int] = {}
 
     def fetch(query: str) -> None:
@@ -103,3 +104,14 @@ def test_a_busy_renderer_answers_503_at_once_and_pages_do_not_wait(app, monkeypa
         for thread in [*busy, third]:
             thread.join(timeout=30)
     assert statuses["family=dense"] == statuses["family=sparse"] == 200
+
+
+def test_a_page_gets_all_its_figures_when_its_browser_asks_for_them_at_once(app):
+    """A benchmark page shows up to 4 figures, requested together: none may be refused as 'busy'."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    urls = [f"/plots/{name}.png?benchmark=beir" for name in ("params", "bars", "dims", "throughput")]
+    with ThreadPoolExecutor(len(urls)) as pool:
+        statuses = list(pool.map(lambda url: app.test_client().get(url).status_code, urls))
+    assert statuses == [200] * len(urls)
+    assert plots.MAX_RENDERING >= 4 * len(urls)  # first visits of several visitors queue, not fail
