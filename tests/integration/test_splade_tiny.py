@@ -72,7 +72,7 @@ def test_splade_tiny_runs_on_scifact_through_the_cli(shared_data, tmp_path, monk
         f"doc_nonzeros_mean={model['doc_nonzeros_mean']} query_nonzeros_mean={model['query_nonzeros_mean']} "
         f"encode_corpus_s={manifest['timings_s']['encode_corpus']}"
     )
-    assert manifest["counts"] == {"docs": docs, "queries": 300}
+    assert manifest["counts"] == {"docs": docs, "queries": 300, "queries_with_hits": 300}
     assert len(scores["ndcg_at_10"].per_query) == 300
     assert 0.4 < ndcg < (0.8 if docs == 5183 else 0.9)  # random ~0.00; BM25 0.68 on all of SciFact (a slice is easier)
     assert 0.6 < recall <= 1.0

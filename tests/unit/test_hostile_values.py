@@ -178,10 +178,11 @@ def test_a_crashed_job_publishes_no_traceback_sql_or_server_path(client, caplog)
 
     now = datetime.now(UTC)
     with session_factory(make_engine())() as session, session.begin():
-        # a stored config the job cannot load: the child process raises, with a full traceback
+        # a stored task list the job cannot read (not a task id): the child process raises, with a full traceback
+        config = {"name": "crashes", "family": ["sparse"], "backend": "bm25", "bm25": {"engine": "bm25s"}}
         session.add(
             schema.Submission(
-                model_name="crashes", config_yaml="", config={"name": "crashes", "reported": [{"value": None}]}, tasks=["beir/scifact"],
+                model_name="crashes", config_yaml="", config=config, tasks=[{"not": "a task id"}],
                 state="queued", needs_review=False, review_reason="", submitter="mallory", created_at=now, updated_at=now,
                 history=[], attempts=0, max_attempts=1, error="", log_tail="", run_ids=[],
             )
@@ -195,7 +196,7 @@ def test_a_crashed_job_publishes_no_traceback_sql_or_server_path(client, caplog)
     public = json.dumps(record) + page
     for leak in ("Traceback", 'File "/', os.path.dirname(schema.__file__), "site-packages", "[SQL:"):
         assert leak not in public, leak
-    assert "ValidationError" in record["error"] and "server's log" in record["log_tail"]
+    assert "TypeError" in record["error"] and "server's log" in record["log_tail"]
 
 
 def test_a_database_error_traceback_becomes_one_public_line(tmp_path):
