@@ -13,9 +13,9 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.errors import UserError
-from benchmarks.settings import cache_dir
 from benchmarks.tasks import Task, benchmark_module
+from common.errors import UserError
+from common.settings import cache_dir
 
 
 @dataclass

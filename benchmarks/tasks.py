@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks.errors import UserError
-from benchmarks.settings import data_dir
+from common.errors import UserError
+from common.settings import data_dir
 
 BENCHMARKS = ("beir", "sts", "tatoeba", "aro")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.serialize import dumps
 

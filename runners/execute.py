@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from benchmarks.data_status import count_mismatch
-from benchmarks.errors import UserError
 from benchmarks.metrics.retrieval import MetricResult
-from benchmarks.settings import data_dir
 from benchmarks.tasks import Task
-from runners.manifest import config_sha256, finite_json, git_commit, hardware, library_versions, peak_memory_mb, relative_to
+from common.errors import UserError
+from common.finite import finite_json
+from common.settings import data_dir
+from runners.manifest import config_sha256, git_commit, hardware, library_versions, peak_memory_mb, relative_to
 from runners.session import ModelSession
 from submissions.schema import ModelConfig
 
@@ -113,7 +114,7 @@ def build_manifest(
     """The run manifest of DESIGN.md, common to every benchmark: finite JSON, paths relative to their roots.
 
     ``data_files`` are made relative to the data dir here; non-finite numbers become null and are
-    listed under ``non_finite`` (runners/manifest.py says why).
+    listed under ``non_finite`` (runners/manifest.py says why; common/finite.py does it).
     """
     described = dict(described)
     root = data_dir()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 
 def _ray():

@@ -31,8 +31,8 @@ import numpy as np
 
 from benchmarks.aro.loader import AroCase, load_aro
 from benchmarks.aro.metrics import evaluate_aro
-from benchmarks.errors import UserError
 from benchmarks.tasks import Task
+from common.errors import UserError
 from runners.execute import RunOutcome, build_manifest, check_counts
 from runners.session import ModelSession
 

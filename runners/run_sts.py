@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from benchmarks.errors import UserError
 from benchmarks.metrics.retrieval import MetricResult
 from benchmarks.metrics.sts import evaluate_sts
 from benchmarks.sts.catalog import STS_MAX_SCORE, STS_MIN_SCORE
 from benchmarks.sts.loader import load_sts
 from benchmarks.tasks import Task
+from common.errors import UserError
 from runners.execute import RunOutcome, build_manifest, check_counts
 from runners.session import ModelSession
 

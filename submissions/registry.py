@@ -15,7 +15,7 @@ import difflib
 import re
 from pathlib import Path
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from submissions.schema import ModelConfig, load_config
 
 REFERENCE_DIR = Path(__file__).parent / "reference"

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 # What a model is, in four words a model may combine (see docs/families.md):
 #   dense:       one fixed-size vector per text, compared by cosine or dot product (MiniLM, bge, e5, Contriever).

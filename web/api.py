@@ -19,7 +19,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, abort, request, url_for
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard import queries, schema
 from leaderboard.queries import ModelInfo, TaskInfo
 from leaderboard.serialize import dumps

@@ -41,8 +41,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from benchmarks.aro.loader import AroCase
-from benchmarks.errors import UserError
 from benchmarks.metrics.retrieval import MetricResult
+from common.errors import UserError
 
 # The ``symmetric`` list of the ARO authors' notebook, verbatim (it holds more than strictly
 # symmetric relations; it is the list the paper's VG-Relation number leaves out).

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.aro.loader import provenance_path
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 NOUN_TAGS = ("NN", "NNS", "NNP", "NNPS")
 ADJECTIVE_TAGS = ("JJ", "JJR", "JJS")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import yaml
 
 from benchmarks.beir.catalog import BEIR_DATASETS
 from benchmarks.beir.catalog_types import BeirDataset
 from benchmarks.beir.loader import load_split, required_files
-from benchmarks.errors import UserError
 from benchmarks.metrics.retrieval import MAIN_RETRIEVAL_METRIC, RETRIEVAL_METRICS, count_not_relevant, metric_spec
 from benchmarks.tasks import DataReport, Task
+from common.errors import UserError
+from common.settings import settings
 
 
 def beir_task(entry: BeirDataset) -> Task:
@@ -40,11 +38,12 @@ def extra_datasets() -> list[BeirDataset]:
     ``license`` and ``remove_identical_ids`` (default true).  This is how a team evaluates on
     its own data without code changes; the counts play the part of BEIR's published ones.
     """
-    path = os.environ.get("LEADERBOARD_BEIR_EXTRA")
-    if not path:
+    extra = settings().beir_extra
+    if extra is None:
         return []
     try:
-        entries = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+        path = str(extra)
+        entries = yaml.safe_load(extra.read_text(encoding="utf-8")) or []
         return [
             BeirDataset(
                 name=str(e["name"]),

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 
 
@@ -21,8 +21,8 @@ def data() -> None:
 def data_list(show_all: bool) -> None:
     """Which datasets are present and verified."""
     from benchmarks.data_status import data_status, describe_counts
-    from benchmarks.settings import data_dir
     from benchmarks.tasks import all_tasks
+    from common.settings import data_dir
 
     click.echo(f"data dir: {data_dir()}")
     click.echo(f"{'task':32} {'state':9} {'contents':32} license")
@@ -64,8 +64,8 @@ def data_fetch(task_id: str, url: str | None) -> None:
     from benchmarks.beir.catalog_types import BeirDataset
     from benchmarks.beir.fetch import fetch_beir
     from benchmarks.data_status import data_status, describe_counts
-    from benchmarks.settings import data_dir
     from benchmarks.tasks import get_task
+    from common.settings import data_dir
 
     task = get_task(task_id)
     if not isinstance(task.info, BeirDataset) or not task.info.url:

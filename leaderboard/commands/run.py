@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 
 log = logging.getLogger("leaderboard")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 from leaderboard.commands.run import execute_and_store
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from benchmarks.errors import UserError
 from benchmarks.tasks import BENCHMARKS
+from common.errors import UserError
 from submissions.registry import REFERENCE_DIR, reference_configs, resolve_model, training_overlap, zero_shot
 from submissions.schema import load_config, parse_config
 

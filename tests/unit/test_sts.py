@@ -13,11 +13,11 @@ from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics.pairwise import paired_cosine_distances, paired_euclidean_distances, paired_manhattan_distances
 from sqlalchemy import select
 
-from benchmarks.errors import UserError
 from benchmarks.metrics.sts import GOLD_SCORE, MAIN_STS_METRIC, STS_METRICS, evaluate_sts
 from benchmarks.sts.catalog import STS_DATASETS, StsDataset
 from benchmarks.sts.loader import load_sts, missing_files
 from benchmarks.sts.tasks import sts_task, tasks
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory

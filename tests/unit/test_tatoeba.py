@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from benchmarks.errors import UserError
 from benchmarks.tasks import expand_task_ids
 from benchmarks.tatoeba.aggregate import PAIR_TASK_IDS, tatoeba_mean
 from benchmarks.tatoeba.catalog import LANGUAGES, TOTAL_PAIRS, num_pairs
 from benchmarks.tatoeba.loader import load_pair, missing_files
 from benchmarks.tatoeba.tasks import tasks, tatoeba_task
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
