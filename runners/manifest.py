@@ -89,14 +89,3 @@ def peak_memory_mb() -> float:
 
 def config_sha256(config_dump: dict) -> str:
     return hashlib.sha256(json.dumps(config_dump, sort_keys=True).encode()).hexdigest()
-
-
-def relative_to(path: str | Path, root: Path) -> str:
-    """``path`` relative to ``root`` (POSIX), symlinks on either side allowed; a path outside it keeps only its name."""
-    candidate = Path(path)
-    for inside, base in ((candidate, root), (candidate.resolve(), root.resolve())):
-        try:
-            return inside.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return f"(outside {root.name or 'its root'})/{candidate.name}"

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.tasks import all_tasks, expand_task_ids
+from benchmarks.registry import all_tasks, expand_task_ids
 from common.errors import UserError
 from common.settings import settings
 from submissions.schema import ConfigError, ModelConfig, parse_config

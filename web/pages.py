@@ -39,15 +39,15 @@ log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ registry (metadata only)
 def registered_benchmarks() -> tuple[str, ...]:
-    from benchmarks.tasks import BENCHMARKS
+    from benchmarks.registry import benchmark_ids
 
-    return BENCHMARKS
+    return benchmark_ids()
 
 
 def registered_tasks() -> dict[str, TaskInfo]:
     """Tasks the code knows (even without results), as TaskInfo; empty if a benchmark fails to load."""
     try:
-        from benchmarks.tasks import all_tasks
+        from benchmarks.registry import all_tasks
 
         return {
             t.id: TaskInfo(t.id, t.benchmark, t.dataset, t.split, t.main_score, t.metric_spec or {}, t.license, t.source_url)

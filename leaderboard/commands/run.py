@@ -25,7 +25,7 @@ def execute_and_store(
     which is complete.  Running nothing at all is an error.
     """
     from benchmarks.data_status import require_verified
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
     from leaderboard.db import make_engine, session_factory
     from leaderboard.names import check_name, owner_for
     from leaderboard.store import record_run
@@ -88,7 +88,7 @@ def execute_and_store(
 @one_line_errors
 def run(model: str, task_list: str, backend: str, address: str | None) -> None:
     """Run MODEL (a reference name or a config .yaml) on tasks and store the scores."""
-    from benchmarks.tasks import expand_task_ids
+    from benchmarks.registry import expand_task_ids
 
     execute_and_store(model, expand_task_ids(task_list), backend=backend, address=address)
 
