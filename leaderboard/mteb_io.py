@@ -53,6 +53,7 @@ def _model_meta(model: schema.Model, revision: str) -> dict:
     config = model.config or {}
     metadata = config.get("metadata") or {}
     weights = config.get("weights") or {}
+    training = metadata.get("training_datasets")
     return {
         "name": weights.get("hf") or model.name,
         "revision": revision,
@@ -63,7 +64,8 @@ def _model_meta(model: schema.Model, revision: str) -> dict:
         "open_weights": metadata.get("open_weights"),
         "similarity_fn_name": config.get("similarity"),
         "reference": metadata.get("url"),
-        "training_datasets": {name: [] for name in metadata.get("training_datasets") or []},
+        # MTEB reads None as "unknown" and {} as "none", as we do (benchmarks/zero_shot.py)
+        "training_datasets": None if training is None else {name: [] for name in training},
         "framework": ["PyTorch"],
         "exported_by": "leaderboard export --format mteb",
     }
