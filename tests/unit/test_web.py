@@ -413,3 +413,21 @@ def test_unpublished_submissions_stay_off_the_site_until_published(seeded, clien
         session.query(schema.Model).filter_by(name="pending-submission").one().published = True  # as submissions.publish does
     assert "pending-submission" in rows_of(client.get("/benchmarks/beir").get_data(as_text=True))
     assert client.get(f"/runs/{run_id}").status_code == 200
+
+
+def test_cli_results_ranks_exactly_as_the_site(seeded, client):
+    """`leaderboard results` had its own ranking: unpublished models listed, no tied ranks."""
+    from click.testing import CliRunner
+
+    from leaderboard.cli import main
+
+    for task_id in BEIR_TASKS:
+        add_result("tie-a", task_id, 0.9)
+        add_result("tie-b", task_id, 0.9)
+        add_result("hidden-submission", task_id, 0.95, published=False)
+    printed = CliRunner().invoke(main, ["results", "--benchmark", "beir"]).output
+    assert "hidden-submission" not in printed
+    lines = {line.split()[1]: line.split()[0] for line in printed.splitlines()[1:] if line.split() and line.split()[0].isdigit()}
+    site = {r["model"]: r["rank"] for r in client.get("/api/v1/benchmarks/beir").json["rows"] if r["rank"] is not None}
+    assert {name: int(rank) for name, rank in lines.items()} == site
+    assert site["tie-a"] == site["tie-b"] == 1
