@@ -1,8 +1,10 @@
 """Is a task's data present, and does it match what the benchmark publishes?
 
 "Verified" means: the files parse and hold exactly the published counts (documents and judged
-queries for BEIR, pairs for STS, …).  Each benchmark's ``tasks.py`` says which files are
-missing (``missing_files``) and counts what it finds (``inspect``).  The result is remembered in
+queries for BEIR, pairs for STS, …).  Each benchmark says which files are missing
+(``BENCHMARK.missing_files``) and loads them, which checks the counts (``BENCHMARK.load``:
+:class:`~benchmarks.contract.DataMismatch` for other counts, any other ``UserError`` for files
+that do not parse).  The result is remembered in
 the cache dir, keyed by the size and modification time of every file in the task folder, so
 ``leaderboard data list`` re-reads a large corpus only when it changed.
 """
@@ -13,9 +15,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.errors import UserError
-from benchmarks.settings import cache_dir
-from benchmarks.tasks import Task, benchmark_module
+from benchmarks.contract import DataMismatch, Task
+from benchmarks.registry import find_benchmark
+from common.errors import UserError
+from common.settings import cache_dir
 
 
 @dataclass
@@ -59,9 +62,9 @@ def _save_stamps(stamps: dict) -> None:
 
 
 def data_status(task: Task, *, use_cache: bool = True) -> DataStatus:
-    module = benchmark_module(task.benchmark)
+    benchmark = find_benchmark(task.benchmark)
     folder = task.folder
-    missing = module.missing_files(task) if module else ["everything"]
+    missing = benchmark.missing_files(task) if benchmark else ["everything"]
     if missing:
         return DataStatus(task.id, "missing", str(folder), detail="missing: " + ", ".join(missing))
     signature = _signature(folder)
@@ -70,34 +73,20 @@ def data_status(task: Task, *, use_cache: bool = True) -> DataStatus:
     if use_cache and cached and cached.get("signature") == signature:
         return DataStatus(**cached["status"])
     try:
-        report = module.inspect(task)  # type: ignore[union-attr]
+        loaded = benchmark.load(task)  # type: ignore[union-attr]
+    except DataMismatch as err:
+        detail = "; ".join(
+            [f"{key}: found {found:,}, published {want:,}" for key, (found, want) in err.differences().items() if found is not None]
+            + ([err.note] if err.note else [])
+        )
+        status = DataStatus(task.id, "mismatch", str(folder), err.found, err.sha256, detail)
     except UserError as err:
         status = DataStatus(task.id, "corrupt", str(folder), detail=str(err))
     else:
-        expected = task.expected_counts
-        differs = {key: (report.counts.get(key), value) for key, value in expected.items() if report.counts.get(key) != value}
-        state = "mismatch" if differs else "verified"
-        detail = "; ".join(
-            [f"{key}: found {found:,}, published {want:,}" for key, (found, want) in differs.items() if found is not None]
-            + ([report.note] if report.note else [])
-        )
-        status = DataStatus(task.id, state, str(folder), report.counts, report.sha256, detail)
+        status = DataStatus(task.id, "verified", str(folder), loaded.counts, loaded.sha256, loaded.note)
     stamps[task.id] = {"signature": signature, "status": asdict(status)}
     _save_stamps(stamps)
     return status
-
-
-def count_mismatch(task: Task, found: dict[str, int]) -> UserError | None:
-    """The error for files whose size differs from what the benchmark publishes, or None when they agree."""
-    differs = {key: want for key, want in task.expected_counts.items() if found.get(key) != want}
-    if not differs:
-        return None
-    found_text = ", ".join(f"{found.get(key, 0):,} {key}" for key in differs)
-    want_text = ", ".join(f"{want:,} {key}" for key, want in differs.items())
-    return UserError(
-        f"{task.id}: the files in {task.folder} hold {found_text}, but the benchmark publishes {want_text}; "
-        f"replace them ('leaderboard data list' says where they come from)"
-    )
 
 
 def require_verified(task: Task) -> None:
@@ -106,15 +95,17 @@ def require_verified(task: Task) -> None:
     ``leaderboard run`` calls this for every task before running any, so a bad second task
     stops the command before the first one is stored.  The result is remembered per file
     signature (see :func:`data_status`), so unchanged data is read once, not on every run.
+    The errors are the contract's own: the loader's message for missing or corrupt files, and
+    :class:`~benchmarks.contract.DataMismatch` for other counts.
     """
     status = data_status(task)
     if status.state == "verified":
         return
-    module = benchmark_module(task.benchmark)
-    if status.state == "missing" and module is not None:
-        module.inspect(task)  # raises the loader's own message: which files to put where
-    if status.state == "mismatch" and (error := count_mismatch(task, status.counts or {})) is not None:
-        raise error
+    benchmark = find_benchmark(task.benchmark)
+    if status.state == "missing" and benchmark is not None:
+        benchmark.load(task)  # raises the loader's own message: which files to put where
+    if status.state == "mismatch":
+        raise DataMismatch(task, status.counts or {}, sha256=status.sha256 or "")
     raise UserError(status.detail or f"{task.id}: data {status.state} in {status.folder}; run 'leaderboard data verify {task.id}'")
 
 

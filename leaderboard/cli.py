@@ -1,6 +1,6 @@
 """The ``leaderboard`` command: data, models, run, results, export, serve, demo, db.
 
-Every command turns a :class:`~benchmarks.errors.UserError` into one line on stderr and exit
+Every command turns a :class:`~common.errors.UserError` into one line on stderr and exit
 status 1; nothing is written to the database unless a run finished.  The commands live in
 ``leaderboard/commands/``, one module per group.
 """

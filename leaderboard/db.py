@@ -8,7 +8,6 @@ An empty database gets the newest schema on first use; an older one must be migr
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from benchmarks.errors import UserError
+from common.errors import UserError
+from common.settings import settings
 from leaderboard.serialize import dumps_refusing
 
 # How long an SQLite writer waits for another one to commit (pysqlite's default is 5 s, which
@@ -25,13 +25,9 @@ from leaderboard.serialize import dumps_refusing
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
-def default_db_url() -> str:
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return f"sqlite:///{Path(xdg) / 'leaderboard' / 'leaderboard.db'}"
-
-
 def db_url() -> str:
-    return os.environ.get("LEADERBOARD_DB") or default_db_url()
+    """``LEADERBOARD_DB``, else the SQLite default (:meth:`common.settings.Settings.db_url`)."""
+    return settings().db_url()
 
 
 def masked_url(url: str) -> str:

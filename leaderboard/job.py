@@ -14,8 +14,8 @@ import sys
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from benchmarks.errors import UserError
-from benchmarks.tasks import get_task
+from benchmarks.registry import get_task
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.db import make_engine, session_factory
 from leaderboard.names import Owner

@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

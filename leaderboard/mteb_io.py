@@ -3,7 +3,8 @@
 Export writes what MTEB's own tooling reads: ``<org>__<model>/<revision>/<Task>.json`` (a
 ``mteb.TaskResult``) plus ``model_meta.json`` beside them.  Task results are built with
 ``TaskResult.from_task_results`` on mteb's own task object, so languages, split names and
-field names are mteb's, and every file validates with ``TaskResult.from_disk``.  Tatoeba's 112
+field names are mteb's, and every file validates with ``TaskResult.from_disk``.  MTEB task names
+come from the task records (``Task.mteb``, the benchmark catalogues), never from a table here.  Tatoeba's 112
 pair tasks become the subsets of MTEB's one ``Tatoeba`` task.
 
 Import reads such a folder (ours or the ``embeddings-benchmark/results`` repository) and stores
@@ -20,62 +21,24 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benchmarks.errors import UserError
+from benchmarks.registry import find_task, task_for_mteb
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.serialize import dumps
-
-# our task id -> (MTEB task name, MTEB hf_subset)
-_BEIR = {
-    "arguana": "ArguAna", "climate-fever": "ClimateFEVER", "dbpedia-entity": "DBPedia", "fever": "FEVER",
-    "fiqa": "FiQA2018", "hotpotqa": "HotpotQA", "msmarco": "MSMARCO", "nfcorpus": "NFCorpus", "nq": "NQ",
-    "quora": "QuoraRetrieval", "scidocs": "SCIDOCS", "scifact": "SciFact", "webis-touche2020": "Touche2020",
-    "trec-covid": "TRECCOVID",
-}  # fmt: skip
-_CQA = ["android", "english", "gaming", "gis", "mathematica", "physics", "programmers", "stats", "tex", "unix", "webmasters", "wordpress"]
-_STS = {
-    "sts12": "STS12",
-    "sts13": "STS13",
-    "sts14": "STS14",
-    "sts15": "STS15",
-    "sts16": "STS16",
-    "stsb": "STSBenchmark",
-    "sick-r": "SICK-R",
-}
-_ARO = {
-    "vg-relation": "AROVisualRelation",
-    "vg-attribution": "AROVisualAttribution",
-    "coco-order": "AROCocoOrder",
-    "flickr30k-order": "AROFlickrOrder",
-}
 
 log = logging.getLogger(__name__)
 
 
 def mteb_name(task_id: str) -> tuple[str, str] | None:
-    """(MTEB task name, hf_subset) for one of our task ids, or None when MTEB has no such task."""
-    benchmark, _, dataset = task_id.partition("/")
-    if benchmark == "beir":
-        if dataset in _BEIR:
-            return _BEIR[dataset], "default"
-        if dataset.startswith("cqadupstack-") and dataset.removeprefix("cqadupstack-") in _CQA:
-            return f"CQADupstack{dataset.removeprefix('cqadupstack-').capitalize()}Retrieval", "default"
-    if benchmark == "sts" and dataset in _STS:
-        return _STS[dataset], "default"
-    if benchmark == "tatoeba" and dataset.endswith("-eng"):
-        return "Tatoeba", dataset
-    if benchmark == "aro" and dataset in _ARO:
-        return _ARO[dataset], "default"
-    return None
+    """(MTEB task name, hf_subset) of one of our task ids (``Task.mteb``), or None when MTEB has no such task."""
+    task = find_task(task_id)
+    return task.mteb if task is not None else None
 
 
 def our_task_id(task_name: str, subset: str) -> str | None:
-    reverse = {name: f"beir/{ours}" for ours, name in _BEIR.items()}
-    reverse.update({f"CQADupstack{f.capitalize()}Retrieval": f"beir/cqadupstack-{f}" for f in _CQA})
-    reverse.update({name: f"sts/{ours}" for ours, name in _STS.items()})
-    reverse.update({name: f"aro/{ours}" for ours, name in _ARO.items()})
-    if task_name == "Tatoeba":
-        return f"tatoeba/{subset}"
-    return reverse.get(task_name)
+    """Our task id for an MTEB task name and subset (:func:`benchmarks.registry.task_for_mteb`), or None."""
+    task = task_for_mteb(task_name, subset)
+    return task.id if task is not None else None
 
 
 def model_folder_name(model: schema.Model) -> tuple[str, str]:
@@ -90,6 +53,7 @@ def _model_meta(model: schema.Model, revision: str) -> dict:
     config = model.config or {}
     metadata = config.get("metadata") or {}
     weights = config.get("weights") or {}
+    training = metadata.get("training_datasets")
     return {
         "name": weights.get("hf") or model.name,
         "revision": revision,
@@ -100,7 +64,8 @@ def _model_meta(model: schema.Model, revision: str) -> dict:
         "open_weights": metadata.get("open_weights"),
         "similarity_fn_name": config.get("similarity"),
         "reference": metadata.get("url"),
-        "training_datasets": {name: [] for name in metadata.get("training_datasets") or []},
+        # MTEB reads None as "unknown" and {} as "none", as we do (benchmarks/zero_shot.py)
+        "training_datasets": None if training is None else {name: [] for name in training},
         "framework": ["PyTorch"],
         "exported_by": "leaderboard export --format mteb",
     }

@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.schema import name_key
 from submissions.schema import ModelConfig

@@ -1,10 +1,14 @@
-"""Read-side queries shared by the CLI and the web site."""
+"""Read-side queries shared by the CLI and the web site.
+
+Zero-shot flags come from :mod:`benchmarks.zero_shot` and benchmark means from
+:mod:`benchmarks.aggregate`: this module only reads rows and hands them to those rules, so the
+site, the API, the CSV downloads and ``leaderboard results`` say the same.
+"""
 
 from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,16 +16,11 @@ from datetime import datetime
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
+from benchmarks.aggregate import benchmark_mean
+from benchmarks.contract import Task
+from benchmarks.registry import find_task
+from benchmarks.zero_shot import trained_columns
 from leaderboard import schema
-
-
-@dataclass
-class Table:
-    """A model × task table of main scores; ``None`` marks a missing cell."""
-
-    benchmark: str
-    tasks: list[str]
-    rows: list[dict] = field(default_factory=list)  # {"model", "scores": {task: value|None}, "mean", "complete", "run_ids"}
 
 
 def current_main_scores(session: Session, benchmark: str | None = None) -> list[tuple[str, str, str, str, float, int]]:
@@ -40,30 +39,6 @@ def current_main_scores(session: Session, benchmark: str | None = None) -> list[
     if benchmark:
         stmt = stmt.where(schema.Task.benchmark == benchmark)
     return [tuple(row) for row in session.execute(stmt)]
-
-
-def benchmark_table(session: Session, benchmark: str) -> Table:
-    """Main scores of the current results, one row per model, one column per task with any result.
-
-    The mean is only given for rows that have every column; a partial row's mean is None, so a
-    missing task never counts as 0 and never flatters a model either.
-    """
-    cells = current_main_scores(session, benchmark)
-    tasks = sorted({task for _, _, task, _, _, _ in cells})
-    by_model: dict[str, dict] = {}
-    for model, _, task, _, value, run_id in cells:
-        row = by_model.setdefault(model, {"model": model, "scores": {}, "run_ids": {}})
-        row["scores"][task] = value
-        row["run_ids"][task] = run_id
-    rows = []
-    for row in by_model.values():
-        row["scores"] = {task: row["scores"].get(task) for task in tasks}
-        present = [value for value in row["scores"].values() if value is not None]
-        row["complete"] = len(present) == len(tasks)
-        row["mean"] = sum(present) / len(present) if row["complete"] and present else None
-        rows.append(row)
-    rows.sort(key=lambda r: (r["mean"] is None, -(r["mean"] or 0.0), r["model"]))
-    return Table(benchmark=benchmark, tasks=tasks, rows=rows)
 
 
 def all_scores(session: Session) -> list[dict]:
@@ -159,7 +134,7 @@ class ModelInfo:
     license: str | None
     open_weights: bool
     is_reference: bool
-    training_datasets: tuple[str, ...]
+    training_datasets: tuple[str, ...] | None  # None: the config lists none, so zero-shot is unknown
     description: str
     paper: str | None
     url: str | None
@@ -178,6 +153,16 @@ class TaskInfo:
     metric_spec: dict = field(hash=False, compare=False, repr=False)
     license: str = ""
     source_url: str = ""
+    aliases: tuple[str, ...] = ()  # from the registered task (zero-shot matching); () for one the code no longer knows
+    group: str | None = None  # aggregation group (benchmarks.aggregate)
+
+
+def task_info(task: Task) -> TaskInfo:
+    """The site's view of a registered task."""
+    return TaskInfo(
+        task.id, task.benchmark, task.dataset, task.split, task.main_score, task.metric_spec or {}, task.license, task.source_url,
+        aliases=task.aliases, group=task.group,
+    )  # fmt: skip
 
 
 @dataclass
@@ -220,6 +205,13 @@ class Snapshot:
         return frozenset(m.license or "unknown" for m in self.models.values())
 
 
+def _training(raw: object) -> tuple[str, ...] | None:
+    """A stored config's ``metadata.training_datasets``: None when not given (unknown), else its entries."""
+    if not isinstance(raw, list | tuple):
+        return None
+    return tuple(str(entry) for entry in raw)
+
+
 def _model_info(row: schema.Model | tuple) -> ModelInfo:
     (model_id, name, backend, families, config, parameters, license_, open_weights, is_reference, updated_at, *rest) = row
     config = config if isinstance(config, dict) else {}
@@ -235,7 +227,7 @@ def _model_info(row: schema.Model | tuple) -> ModelInfo:
         license=license_ if license_ is not None else metadata.get("license"),
         open_weights=bool(open_weights if open_weights is not None else metadata.get("open_weights", True)),
         is_reference=bool(is_reference),
-        training_datasets=tuple(str(d) for d in metadata.get("training_datasets") or ()),
+        training_datasets=_training(metadata.get("training_datasets")),
         description=str(config.get("description") or ""),
         paper=metadata.get("paper"),
         url=metadata.get("url"),
@@ -261,6 +253,7 @@ MODEL_COLUMNS = (
 
 
 def _task_info(task: schema.Task) -> TaskInfo:
+    registered = find_task(task.id)  # identity (aliases, group) lives in the code, not the database
     return TaskInfo(
         id=task.id,
         benchmark=task.benchmark,
@@ -270,6 +263,8 @@ def _task_info(task: schema.Task) -> TaskInfo:
         metric_spec=task.metric_spec or {},
         license=task.license or "",
         source_url=task.source_url or "",
+        aliases=registered.aliases if registered is not None else (),
+        group=registered.group if registered is not None else None,
     )
 
 
@@ -363,54 +358,6 @@ def refresh_snapshot(session: Session, old: Snapshot, version: tuple) -> Snapsho
     return _snapshot(version, models, tasks, cells)
 
 
-# ------------------------------------------------------------------ zero-shot matching
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-_SEPARATORS = re.compile(r"[-_/.\s]+")
-
-
-def normalize_dataset_name(name: str) -> str:
-    """Case-folded, with everything but letters and digits removed: ``MS MARCO`` → ``msmarco``."""
-    return _NON_ALNUM.sub("", name.casefold())
-
-
-@functools.lru_cache(maxsize=4096)
-def dataset_keys(task: TaskInfo) -> frozenset[str]:
-    """The names under which a training-data list can mention this task's dataset.
-
-    The normalised task id (``beir/nq`` → ``beirnq``) and every leading run of the dataset
-    name's tokens (``cqadupstack-android`` → ``cqadupstack``, ``cqadupstackandroid``), so a
-    model trained on "CQADupStack" is not zero-shot on any of its forums, while "FEVER" does not
-    match ``climate-fever`` (the match is anchored at the start of the name).
-    """
-    tokens = [t for t in _SEPARATORS.split(task.dataset.casefold()) if t]
-    keys = {normalize_dataset_name(task.id)}
-    keys.update(normalize_dataset_name("".join(tokens[: i + 1])) for i in range(len(tokens)))
-    keys.discard("")
-    return frozenset(keys)
-
-
-@functools.lru_cache(maxsize=65536)
-def _normalized_training(training_datasets: tuple[str, ...]) -> dict[str, str]:
-    return {normalize_dataset_name(entry): entry for entry in training_datasets}
-
-
-def trained_on(model: ModelInfo, task: TaskInfo) -> str | None:
-    """The entry of the model's ``metadata.training_datasets`` that names this task's dataset, if any.
-
-    A model is *zero-shot* on a task when this is None.  Matching: both sides are case-folded
-    and stripped of everything but letters and digits (``MS-MARCO`` = ``msmarco``); an entry
-    matches when it equals the task id (``beir/nq``) or a leading run of the dataset name's
-    tokens (see :func:`dataset_keys`).  A model that lists no training data is taken at its word.
-    """
-    if not model.training_datasets:
-        return None
-    trained = _normalized_training(model.training_datasets)
-    for key in dataset_keys(task):
-        if key in trained:
-            return trained[key]
-    return None
-
-
 # ------------------------------------------------------------------ benchmark tables
 @dataclass(slots=True)
 class Cell:
@@ -418,6 +365,7 @@ class Cell:
     run_id: int | None = None
     trained: str | None = None  # the training dataset that makes this cell not zero-shot
     excluded: bool = False  # hidden by the zero-shot-only filter
+    zero_shot: bool | None = True  # None: unknown (the model lists no training data)
 
 
 @dataclass(slots=True)
@@ -431,13 +379,17 @@ class BoardRow:
     excluded: frozenset[int]  # columns hidden by the zero-shot-only filter
     n_present: int
     complete: bool
-    mean: float | None  # only for complete rows
-    partial_mean: float | None  # mean over the cells present, for partial rows (shown marked, never ranked)
+    mean: float | None  # only for complete rows (benchmarks.aggregate: CQADupStack's forums count once)
+    partial_mean: float | None  # the same mean over the cells present, for partial rows (shown marked, never ranked)
     rank: int | None = None
+    covers: tuple[str, ...] = ()  # what the mean averages: "scifact", "cqadupstack (12 tasks)", ...
+    training_known: bool = True  # False: the model lists no training data, so zero-shot is unknown
 
     @property
-    def zero_shot(self) -> bool:
-        """No score of the row is on one of the model's training datasets."""
+    def zero_shot(self) -> bool | None:
+        """No score of the row is on one of the model's training datasets; None when that is unknown."""
+        if not self.training_known:
+            return None
         return not any(self.values[i] is not None for i in self.trained)
 
     def shown(self, i: int) -> float | None:
@@ -447,7 +399,7 @@ class BoardRow:
     @property
     def cells(self) -> list[Cell]:
         return [
-            Cell(value, run_id, self.trained.get(i), i in self.excluded)
+            Cell(value, run_id, self.trained.get(i), i in self.excluded, None if not self.training_known else i not in self.trained)
             for i, (value, run_id) in enumerate(zip(self.values, self.run_ids, strict=True))
         ]
 
@@ -469,18 +421,15 @@ def board_table(
 
     Columns are the benchmark's tasks that have any result at all (unfiltered, so that a row's
     completeness does not depend on the filters).  A missing cell is ``None`` and never counts
-    as 0: the mean is given only for complete rows, and only complete rows are ranked.  With
-    ``zero_shot_only``, cells on a model's own training data are excluded, which makes such a
-    row partial.
+    as 0: the mean (:func:`benchmarks.aggregate.benchmark_mean`, CQADupStack's forums averaged
+    first) is given only for complete rows, and only complete rows are ranked, equal means
+    sharing a rank.  With ``zero_shot_only``, cells on a model's own training data
+    (:mod:`benchmarks.zero_shot`) are excluded, which makes such a row partial; a model whose
+    training data is unknown keeps its cells, as MTEB's leaderboard keeps such models.
     """
     columns = [task for task in snap.tasks_of(benchmark) if snap.task_counts.get(task.id)]
     column_ids = [task.id for task in columns]
-    key_columns: dict[str, list[int]] = {}  # normalised dataset name -> columns it names
-    for i, task in enumerate(columns):
-        for key in dataset_keys(task):
-            key_columns.setdefault(key, []).append(i)
     model_ids = snap.benchmark_models.get(benchmark, set())
-    n_columns = len(columns)
     no_exclusions: frozenset[int] = frozenset()
     rows: list[BoardRow] = []
     for model_id in model_ids:
@@ -488,20 +437,14 @@ def board_table(
         if keep is not None and not keep(model):
             continue
         per_task = snap.cells[model_id]
-        trained: dict[int, str] = {}
-        for key, entry in _normalized_training(model.training_datasets).items():
-            for i in key_columns.get(key, ()):
-                trained.setdefault(i, entry)
+        matched = trained_columns(model.training_datasets, columns)
+        trained = matched or {}
         hits = [per_task.get(task_id) for task_id in column_ids]
         values = [hit[0] if hit is not None else None for hit in hits]
         run_ids = [hit[1] if hit is not None else None for hit in hits]
         excluded = frozenset(i for i in trained if values[i] is not None) if zero_shot_only and trained else no_exclusions
-        if excluded:
-            present = [v for i, v in enumerate(values) if v is not None and i not in excluded]
-        else:
-            present = [v for v in values if v is not None]
-        complete = n_columns > 0 and len(present) == n_columns
-        average = sum(present) / len(present) if present else None
+        counted = [None if i in excluded else value for i, value in enumerate(values)] if excluded else values
+        mean = benchmark_mean(columns, counted)
         rows.append(
             BoardRow(
                 model=model,
@@ -509,10 +452,12 @@ def board_table(
                 run_ids=run_ids,
                 trained=trained,
                 excluded=excluded,
-                n_present=len(present),
-                complete=complete,
-                mean=average if complete else None,
-                partial_mean=None if complete else average,
+                n_present=sum(1 for value in counted if value is not None),
+                complete=mean.complete,
+                mean=mean.value,
+                partial_mean=None if mean.complete else mean.over_present,
+                covers=mean.covers,
+                training_known=matched is not None,
             )
         )
     rows.sort(key=lambda r: (not r.complete, -(r.mean if r.complete else r.n_present), -(r.partial_mean or 0.0), r.model.name))

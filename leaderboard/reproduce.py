@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benchmarks.tasks import Task
+from benchmarks.contract import Task
 from leaderboard import schema
 from leaderboard.grading import Numerics, Tolerance, grade, tolerance_rule
 from runners.execute import RunOutcome
@@ -138,11 +138,11 @@ def aggregate_cells(config: ModelConfig, outcomes: list[tuple[Task, RunOutcome]]
     benchmark, the same definition as MTEB's aggregate; it is only graded when every task of
     the benchmark was run.
     """
-    from benchmarks.tasks import BENCHMARKS, all_tasks
+    from benchmarks.registry import all_tasks, benchmark_ids
 
     cells = []
     for reported in config.reported:
-        if reported.task not in BENCHMARKS:
+        if reported.task not in benchmark_ids():
             continue
         members = [t.id for t in all_tasks().values() if t.benchmark == reported.task]
         runs = [o for task, o in outcomes if task.benchmark == reported.task and reported.metric in o.scores]

@@ -21,34 +21,9 @@ import json
 import math
 from typing import Any
 
+from common.finite import finite_json
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def finite(value: Any) -> Any:
-    """``value`` with every non-finite float (anywhere inside lists and dicts) replaced by None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(item) for item in value]
-    return value
-
-
-def non_finite_paths(value: Any, prefix: str = "") -> list[str]:
-    """Dotted paths of the non-finite floats inside ``value`` (``bm25.k1``, ``reported.0.value``)."""
-    if isinstance(value, float):
-        return [] if math.isfinite(value) else [prefix or "value"]
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, (list, tuple)):
-        items = enumerate(value)
-    else:
-        return []
-    found: list[str] = []
-    for key, item in items:
-        found.extend(non_finite_paths(item, f"{prefix}.{key}" if prefix else str(key)))
-    return found
 
 
 def dumps(value: Any, **kwargs: Any) -> str:
@@ -62,7 +37,7 @@ def dumps(value: Any, **kwargs: Any) -> str:
     except ValueError as err:
         if "Out of range float values are not JSON compliant" not in str(err):
             raise
-        return json.dumps(finite(value), allow_nan=False, **kwargs)
+        return json.dumps(finite_json(value)[0], allow_nan=False, **kwargs)
 
 
 def dumps_refusing(value: Any) -> str:

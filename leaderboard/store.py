@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benchmarks.tasks import Task as TaskSpec
+from benchmarks.contract import Task as TaskSpec
 from leaderboard import schema
 from leaderboard.names import Owner, check_name, owner_for
 from runners.execute import RunOutcome

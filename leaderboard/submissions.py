@@ -9,7 +9,6 @@ dead (and whose job was re-queued) can never write results over the new attempt'
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from benchmarks.errors import UserError
+from common.errors import UserError
+from common.settings import settings
 from leaderboard import schema
 from leaderboard.names import Owner, check_name, is_name_conflict, release_placeholder, taken_by_race
 from leaderboard.public_log import public_line, public_log
@@ -44,7 +44,7 @@ def _move(sub: schema.Submission, state: str, note: str = "") -> None:
 
 
 def rate_limit_per_hour() -> int:
-    return int(os.environ.get("LEADERBOARD_RATE_LIMIT_PER_HOUR", "20"))
+    return settings().rate_limit_per_hour
 
 
 def create_submission(
@@ -97,7 +97,7 @@ def create_submission(
         updated_at=now,
         history=[{"state": "received", "at": now.isoformat(), "note": "config valid"}],
         attempts=0,
-        max_attempts=int(os.environ.get("LEADERBOARD_MAX_ATTEMPTS", "3")),
+        max_attempts=settings().max_attempts,
         run_ids=[],
         error="",
         log_tail="",
@@ -261,4 +261,4 @@ def publish(session: Session, submission_id: int, note: str = "") -> schema.Subm
 
 
 def auto_publish() -> bool:
-    return os.environ.get("LEADERBOARD_AUTO_PUBLISH", "1") not in {"0", "false", "no"}
+    return settings().auto_publish

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard import schema
 
 

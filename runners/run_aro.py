@@ -29,11 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.aro.loader import AroCase, load_aro
+from benchmarks.aro.benchmark import BENCHMARK
+from benchmarks.aro.loader import AroCase
 from benchmarks.aro.metrics import evaluate_aro
-from benchmarks.errors import UserError
-from benchmarks.tasks import Task
-from runners.execute import RunOutcome, build_manifest, check_counts
+from benchmarks.contract import Task
+from common.errors import UserError
+from runners.execute import RunOutcome, build_manifest
 from runners.session import ModelSession
 
 log = logging.getLogger(__name__)
@@ -151,8 +152,8 @@ def run_aro(session: ModelSession, task: Task) -> RunOutcome:
     phases: dict[str, float] = {"load_model": getattr(scorer, "load_seconds", 0.0)}
     entry = task.info
     t0 = time.perf_counter()
-    data = load_aro(entry, task.folder, task.id)
-    check_counts(task, data.counts)
+    loaded = BENCHMARK.load(task)  # parsed, hashed, counts checked
+    data = loaded.data
     phases["load_data"] = time.perf_counter() - t0
     cases = data.cases
     vg = entry.kind != "order"
@@ -202,7 +203,7 @@ def run_aro(session: ModelSession, task: Task) -> RunOutcome:
         config,
         described=described,
         data_sha256=data.sha256,
-        data_files=data.files,
+        data_files=loaded.files,
         phases=phases,
         started=started,
         finished=finished,

@@ -7,10 +7,10 @@ import math
 import time
 from datetime import UTC, datetime
 
-from benchmarks.beir.loader import load_split
+from benchmarks.beir.benchmark import BENCHMARK
+from benchmarks.contract import Task
 from benchmarks.metrics.retrieval import DEFAULT_DEPTH, evaluate_retrieval
-from benchmarks.tasks import Task
-from runners.execute import RunOutcome, build_manifest, check_counts
+from runners.execute import RunOutcome, build_manifest
 from runners.session import ModelSession
 
 log = logging.getLogger(__name__)
@@ -20,8 +20,8 @@ def run_beir(session: ModelSession, task: Task) -> RunOutcome:
     started = datetime.now(UTC)
     phases: dict[str, float] = {}
     t0 = time.perf_counter()
-    data = load_split(task.folder, task.split, task.id)
-    check_counts(task, {"docs": len(data.corpus), "queries": len(data.queries)})
+    loaded = BENCHMARK.load(task)  # parsed, hashed, counts checked
+    data = loaded.data
     phases["load_data"] = time.perf_counter() - t0
     log.info("%s: %d docs, %d queries", task.id, len(data.corpus), len(data.queries))
 
@@ -51,7 +51,7 @@ def run_beir(session: ModelSession, task: Task) -> RunOutcome:
         session.config,
         described=retriever.describe(),
         data_sha256=data.sha256,
-        data_files=data.files,
+        data_files=loaded.files,
         phases=phases,
         started=started,
         finished=finished,

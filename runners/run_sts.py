@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from benchmarks.errors import UserError
+from benchmarks.contract import Task
 from benchmarks.metrics.retrieval import MetricResult
 from benchmarks.metrics.sts import evaluate_sts
+from benchmarks.sts.benchmark import BENCHMARK
 from benchmarks.sts.catalog import STS_MAX_SCORE, STS_MIN_SCORE
-from benchmarks.sts.loader import load_sts
-from benchmarks.tasks import Task
-from runners.execute import RunOutcome, build_manifest, check_counts
+from common.errors import UserError
+from runners.execute import RunOutcome, build_manifest
 from runners.session import ModelSession
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,8 @@ def run_sts(session: ModelSession, task: Task) -> RunOutcome:
     config = session.config
 
     t0 = time.perf_counter()
-    data = load_sts(task.info, task.folder, task.id)
-    check_counts(task, {"pairs": len(data.pairs)})
+    loaded = BENCHMARK.load(task)  # parsed, hashed, counts checked
+    data = loaded.data
     phases["load_data"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -121,7 +121,7 @@ def run_sts(session: ModelSession, task: Task) -> RunOutcome:
         config,
         described={**described, "embedding_dim": int(embeddings.shape[1])},
         data_sha256=data.sha256,
-        data_files=data.files,
+        data_files=loaded.files,
         phases=phases,
         started=started,
         finished=finished,

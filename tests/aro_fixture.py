@@ -251,7 +251,7 @@ def write_all_aro(data_dir: Path, monkeypatch) -> dict[str, dict[str, int]]:
 
     Returns task id -> the counts the fixture holds.  ``LEADERBOARD_DATA_DIR`` must point at ``data_dir``.
     """
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
 
     write_vg_relation(data_dir)
     write_vg_attribution(data_dir)

@@ -137,8 +137,8 @@ def tiny_task(tiny_beir, tmp_path, monkeypatch):
     Registered through ``LEADERBOARD_BEIR_EXTRA`` so that child processes (the submission worker's
     jobs) see it too.
     """
-    from benchmarks.beir.tasks import beir_task, extra_datasets
-    from benchmarks.tasks import all_tasks
+    from benchmarks.beir.benchmark import beir_task, extra_datasets
+    from benchmarks.registry import all_tasks
 
     extra = tmp_path / "extra-tasks.yaml"
     extra.write_text(f"- {{name: tiny, docs: {len(TINY_DOCS)}, queries: {len(TINY_QUERIES)}, license: CC0}}\n")

@@ -10,7 +10,6 @@ can run in a visitor's browser.
 
 from __future__ import annotations
 
-import os
 import secrets
 from urllib.parse import urlencode
 
@@ -21,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.routing import IntegerConverter
 
+from common.settings import settings
 from leaderboard import serialize
 from leaderboard.db import is_unavailable, make_engine, session_factory
 from leaderboard.schema import MAX_ID
@@ -98,11 +98,12 @@ def create_app(db_url: str | None = None) -> Flask:
     # Signs the session cookie (remembered token, CSRF secret).  Without LEADERBOARD_SECRET_KEY a
     # random key is made per process: sessions then end with a restart and are not shared by
     # workers started without --preload, so production sets it.
-    app.config["SECRET_KEY"] = os.environ.get("LEADERBOARD_SECRET_KEY") or secrets.token_hex(32)
-    if not os.environ.get("LEADERBOARD_SECRET_KEY"):
+    current = settings()
+    app.config["SECRET_KEY"] = current.secret_key or secrets.token_hex(32)
+    if not current.secret_key:
         app.logger.warning("LEADERBOARD_SECRET_KEY is not set; using a random key for this process")
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_SECURE"] = os.environ.get("LEADERBOARD_SECURE_COOKIES", "").lower() in {"1", "true", "yes"}
+    app.config["SESSION_COOKIE_SECURE"] = current.secure_cookies
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # a config may have 64 KiB; refuse bigger bodies unread
 
     @app.teardown_appcontext

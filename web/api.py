@@ -19,7 +19,8 @@ from collections.abc import Callable
 from flask import Blueprint, Response, abort, request, url_for
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from benchmarks.errors import UserError
+from benchmarks.zero_shot import training_match
+from common.errors import UserError
 from leaderboard import queries, schema
 from leaderboard.queries import ModelInfo, TaskInfo
 from leaderboard.serialize import dumps
@@ -218,7 +219,9 @@ def benchmark(benchmark: str):
                     "scores": {t.id: row.shown(i) for i, t in enumerate(table.columns)},
                     "run_ids": {t.id: row.run_ids[i] for i, t in enumerate(table.columns) if row.run_ids[i] is not None},
                     "not_zero_shot": {table.columns[i].id: name for i, name in sorted(row.trained.items())},
+                    "zero_shot": row.zero_shot,
                     "mean": row.mean,
+                    "mean_covers": list(row.covers),
                     "complete": row.complete,
                     "n_scores": row.n_present,
                     "mean_over_present": row.mean if row.complete else row.partial_mean,
@@ -263,7 +266,7 @@ def task(task_id: str):
         rows = []
         for r in results:
             model = r["model"]
-            trained = queries.trained_on(model, info)
+            match = training_match(model.training_datasets, info)
             low, high = cellinfo.ci_fields(intervals.get(r["run_id"]))
             reproduction = grades.get((model.id, task_id))
             rank, sep = ranks.get(model.id, (None, None))
@@ -272,8 +275,8 @@ def task(task_id: str):
                     "model": model.name,
                     "run_id": r["run_id"],
                     "finished_at": r["finished_at"].isoformat() if r["finished_at"] else None,
-                    "zero_shot": trained is None,
-                    "trained_on": trained,
+                    "zero_shot": match.state,
+                    "trained_on": match.matched,
                     "scores": r["scores"],
                     "rank": rank,
                     "ci_low": low,
@@ -326,7 +329,7 @@ def model(name: str):
                     "task": run.task_id,
                     "run_id": run.id,
                     "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-                    "zero_shot": task_info is None or queries.trained_on(info, task_info) is None,
+                    "zero_shot": training_match(info.training_datasets, task_info).state if task_info is not None else None,
                     "scores": {m: v for (variant, m), v in sorted(run.scores.items()) if variant == ""},
                     "variants": _variants(run.scores),
                     "command": reproduce_commands(info, run.task_id)["run"],

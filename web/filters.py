@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import get_args
 from urllib.parse import urlencode
 
 from leaderboard.queries import ModelInfo
+from submissions.schema import Family
 
-FAMILIES = ("dense", "sparse", "contrastive", "distilled")
+FAMILIES: tuple[str, ...] = get_args(Family)  # the config schema's one definition (docs/families.md)
 
 # (key, label, lower bound inclusive, upper bound exclusive); parameters None = "unknown"
 SIZE_BUCKETS: tuple[tuple[str, str, int, int], ...] = (

@@ -1,46 +1,28 @@
 """How benchmarks and metrics are named and explained on the site.
 
-Labels and definitions come from each task's stored ``metric_spec`` first (the exact definition
-its scores were computed under); the table here is only a fallback for specs that do not name
-a metric's label.
+Benchmark names and blurbs are the benchmark's own (``BENCHMARK.name`` / ``.description``, read
+through :mod:`benchmarks.registry`).  A metric's label comes from the task's stored
+``metric_spec`` first (the exact definition its scores were computed under), then from the
+metric's declaration (:class:`~benchmarks.contract.MetricDefinition`, ``registry.metric``), and
+only for a metric nobody declares (an imported or retired one) from its name.
 """
 
 from __future__ import annotations
 
 import re
 
+from benchmarks import registry
 from leaderboard.queries import TaskInfo
-
-BENCHMARK_INFO: dict[str, tuple[str, str]] = {
-    "beir": ("BEIR", "zero-shot retrieval"),
-    "sts": ("STS", "semantic textual similarity"),
-    "tatoeba": ("Tatoeba", "bitext mining"),
-    "aro": ("ARO", "vision-language compositionality"),
-}
-
-FALLBACK_LABELS = {
-    "ndcg_at_10": "nDCG@10",
-    "map_at_100": "MAP@100",
-    "mrr_at_10": "MRR@10",
-    "spearman": "Spearman",
-    "cosine_spearman": "Spearman (cos)",
-    "cosine_pearson": "Pearson (cos)",
-    "pearson": "Pearson",
-    "f1": "F1",
-    "accuracy": "Accuracy",
-    "macro_accuracy": "Macro acc.",
-    "micro_accuracy": "Micro acc.",
-    "precision": "Precision",
-    "recall": "Recall",
-}
 
 
 def benchmark_name(benchmark: str) -> str:
-    return BENCHMARK_INFO.get(benchmark, (benchmark.upper(), ""))[0]
+    found = registry.find_benchmark(benchmark)
+    return found.name if found is not None else benchmark.upper()
 
 
 def benchmark_blurb(benchmark: str) -> str:
-    return BENCHMARK_INFO.get(benchmark, ("", ""))[1]
+    found = registry.find_benchmark(benchmark)
+    return found.description if found is not None else ""
 
 
 def _spec_metrics(task: TaskInfo | None) -> dict:
@@ -53,13 +35,22 @@ def metric_label(metric: str, task: TaskInfo | None = None) -> str:
     entry = _spec_metrics(task).get(metric)
     if isinstance(entry, dict) and entry.get("label"):
         return str(entry["label"])
-    if metric in FALLBACK_LABELS:
-        return FALLBACK_LABELS[metric]
+    declared = registry.metric(task.benchmark, metric) if task is not None else _declared_anywhere(metric)
+    if declared is not None:
+        return declared.label
     match = re.fullmatch(r"([a-z]+)_at_(\d+)", metric)
     if match:
         short = {"recall": "R", "precision": "P", "ndcg": "nDCG", "map": "MAP", "mrr": "MRR"}.get(match[1], match[1])
         return f"{short}@{match[2]}"
     return metric.replace("_", " ")
+
+
+def _declared_anywhere(metric: str):
+    """A metric's declaration when no task is given: the first benchmark that declares the name."""
+    for benchmark in registry.benchmarks():
+        if metric in benchmark.metrics:
+            return benchmark.metrics[metric]
+    return None
 
 
 def _scalar_items(mapping: dict, skip: set[str]) -> list[str]:
@@ -79,6 +70,8 @@ def metric_definition(metric: str, task: TaskInfo | None = None, limit: int = 70
         parts.extend(_scalar_items(entry, {"label"}))
     elif isinstance(entry, str):
         parts.append(entry)
+    elif task is not None and (declared := registry.metric(task.benchmark, metric)) is not None:
+        parts.append(declared.definition)  # the spec names no definition: the metric's declaration
     spec = task.metric_spec if task is not None and isinstance(task.metric_spec, dict) else {}
     parts.extend(_scalar_items(spec, {"main_score"}))
     text = "; ".join(parts)

@@ -15,6 +15,7 @@ import yaml
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from benchmarks.zero_shot import UNKNOWN, training_match
 from leaderboard import queries
 from leaderboard.queries import BoardRow, BoardTable, ModelInfo, Snapshot, TaskInfo
 from leaderboard.serialize import dumps
@@ -34,25 +35,23 @@ from web.labels import (
 from web.tables import ColumnBands, board_records, download, model_records, paginate, sort_rows
 
 pages = Blueprint("pages", __name__)
+UNKNOWN_BADGE = '<span class="badge zs-unknown" title="lists no training data: zero-shot unknown">zero-shot?</span>'
 log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------ registry (metadata only)
 def registered_benchmarks() -> tuple[str, ...]:
-    from benchmarks.tasks import BENCHMARKS
+    from benchmarks.registry import benchmark_ids
 
-    return BENCHMARKS
+    return benchmark_ids()
 
 
 def registered_tasks() -> dict[str, TaskInfo]:
     """Tasks the code knows (even without results), as TaskInfo; empty if a benchmark fails to load."""
     try:
-        from benchmarks.tasks import all_tasks
+        from benchmarks.registry import all_tasks
 
-        return {
-            t.id: TaskInfo(t.id, t.benchmark, t.dataset, t.split, t.main_score, t.metric_spec or {}, t.license, t.source_url)
-            for t in all_tasks().values()
-        }
+        return {t.id: queries.task_info(t) for t in all_tasks().values()}
     except Exception:  # a half-built benchmark package must not take the site down
         log.exception("could not load the task registry")
         return {}
@@ -130,11 +129,12 @@ class RowRenderer:
             by = escape(model.submitter or "")
             badge = f'<span class="badge community" title="submitted by {by or "a user"}">community{f" · {by}" if by else ""}</span>'
         intervals = run_stats().intervals
+        unknown = "" if row.training_known else f" {UNKNOWN_BADGE}"
         parts = [
             f'<tr data-model="{name}">',
             cellinfo.rank_html(row.rank, cellinfo.separation(self.table, row, self.above) if row.rank is not None else None),
             f'<th scope="row" class="model" title="{escape(", ".join(model.families))} · {origin}">'
-            f'<a href="{escape(url_for("pages.model_page", name=model.name))}">{name}</a> {badge}</th>',
+            f'<a href="{escape(url_for("pages.model_page", name=model.name))}">{name}</a> {badge}{unknown}</th>',
             f'<td class="meta">{human_count(model.parameters)}</td>',
         ]
         n_columns = len(self.table.columns)
@@ -157,6 +157,8 @@ class RowRenderer:
             if trained:
                 css += " trained"
                 title += f" · not zero-shot: trained on {escape(trained)}"
+            elif not row.training_known:
+                title += " · zero-shot unknown: the model lists no training data"
             reproduction = self.grades.get((model.id, self.table.columns[i].id))
             if reproduction is None or reproduction.grade is None:
                 # the not-reproduced marker is drawn by the stylesheet (td.nr), to keep big tables small
@@ -164,8 +166,9 @@ class RowRenderer:
             else:
                 badge = cellinfo.badge_html(reproduction, run_id)
                 parts.append(f'<td class="num {css} graded" title="{title}"><a href="{href}">{value:.4f}</a>{badge}</td>')
+        covers = escape(", ".join(row.covers))
         if row.complete:
-            parts.append(f'<td class="mean" title="mean over {row.n_present} tasks: {row.mean!r}">{row.mean:.4f}</td>')
+            parts.append(f'<td class="mean" title="mean over {len(row.covers)} datasets ({covers}): {row.mean!r}">{row.mean:.4f}</td>')
         else:
             over = f"; mean over those: {row.partial_mean:.4f}" if row.partial_mean is not None else ""
             parts.append(
@@ -374,7 +377,8 @@ def task_page(task_id: str):
     for r in results:
         model = snap.models.get(r["model_id"])
         if model is not None:
-            rows.append({**r, "model": model, "trained": queries.trained_on(model, task)})
+            match = training_match(model.training_datasets, task)
+            rows.append({**r, "model": model, "trained": match.matched, "zero_shot": match.state})
     filters = request_filters()
     rows = [r for r in rows if filters.keeps(r["model"]) and not (filters.zero_shot and r["trained"])]
     sign = 1 if order == "asc" else -1
@@ -392,7 +396,7 @@ def task_page(task_id: str):
                 **{m: r["scores"].get(m) for m in metrics},
                 "run_id": r["run_id"],
                 "finished_at": r["finished_at"].isoformat() if r["finished_at"] else None,
-                "zero_shot": r["trained"] is None,
+                "zero_shot": r["zero_shot"],
                 "trained_on": r["trained"],
             }
             for r in rows
@@ -599,7 +603,8 @@ def model_page(name: str):
         metrics = task_metrics(task, {m for (v, m) in run.scores if v == ""}) if task else sorted({m for (v, m) in run.scores})
         metrics = [m for m in metrics if ("", m) in run.scores and m != queries.GOLD_SCORE]
         all_metrics.extend(m for m in metrics if m not in all_metrics)
-        rows.append({"run": run, "task": task, "metrics": metrics, "trained": queries.trained_on(model, task) if task else None})
+        match = training_match(model.training_datasets, task) if task else UNKNOWN
+        rows.append({"run": run, "task": task, "metrics": metrics, "trained": match.matched, "zero_shot": match.state})
     if not fmt:
         _add_cell_info(model, rows)
     if fmt:
@@ -612,7 +617,7 @@ def model_page(name: str):
                 **{m: r["run"].scores.get(("", m)) for m in all_metrics},
                 "run_id": r["run"].id,
                 "finished_at": r["run"].finished_at.isoformat() if r["run"].finished_at else None,
-                "zero_shot": r["trained"] is None,
+                "zero_shot": r["zero_shot"],
             }
             for r in rows
         ]

@@ -35,7 +35,6 @@ set.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -57,7 +56,8 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from benchmarks.errors import UserError
+from common.errors import UserError
+from common.settings import settings
 from leaderboard import schema
 from leaderboard.public_log import public_line, public_log
 from submissions.safe_yaml import MAX_BYTES
@@ -278,7 +278,7 @@ def csrf_token() -> str:
 
 
 def _csrf_max_age() -> int:
-    return int(os.environ.get("LEADERBOARD_CSRF_MAX_AGE_S", str(4 * 3600)))
+    return settings().csrf_max_age_s
 
 
 @submit_pages.before_request

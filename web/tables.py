@@ -118,7 +118,7 @@ class ColumnBands:
 def board_records(table: BoardTable, rows: Iterable[BoardRow]) -> tuple[list[str], list[dict]]:
     """Flat records for CSV/JSON downloads (full precision; a missing cell is empty/null)."""
     columns = ["rank", "model", "parameters", "families", "license", "open_weights", "reference"]
-    columns += [task.id for task in table.columns] + ["mean", "complete", "n_scores", "mean_over_present"]
+    columns += [task.id for task in table.columns] + ["mean", "complete", "n_scores", "mean_over_present", "mean_covers", "zero_shot"]
     records = []
     for row in rows:
         record = {
@@ -136,6 +136,8 @@ def board_records(table: BoardTable, rows: Iterable[BoardRow]) -> tuple[list[str
         record["complete"] = row.complete
         record["n_scores"] = row.n_present
         record["mean_over_present"] = row.mean if row.complete else row.partial_mean
+        record["mean_covers"] = "; ".join(row.covers)
+        record["zero_shot"] = row.zero_shot
         records.append(record)
     return columns, records
 
@@ -151,7 +153,7 @@ def model_records(models: Iterable[ModelInfo]) -> list[dict]:
             "license": m.license,
             "open_weights": m.open_weights,
             "reference": m.is_reference,
-            "training_datasets": list(m.training_datasets),
+            "training_datasets": list(m.training_datasets) if m.training_datasets is not None else None,
         }
         for m in models
     ]

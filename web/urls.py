@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 from flask import request, url_for
 
-from benchmarks.errors import UserError
+from common.errors import UserError
+from common.settings import settings
 
 
 def public_base_url() -> str | None:
@@ -16,7 +16,7 @@ def public_base_url() -> str | None:
     The links a submission reply carries (``status_url``, ``api_url``, ``model_url``) are built
     on it, so a forged ``Host`` header cannot point them elsewhere.
     """
-    raw = os.environ.get("LEADERBOARD_PUBLIC_URL", "").strip()
+    raw = (settings().public_url or "").strip()
     if not raw:
         return None
     parts = urlsplit(raw)

@@ -6,7 +6,7 @@ paper macro-averages over.  ARO's order matters because ARO breaks score ties wi
 ``np.argmax`` over that order: VG items are ``[false_caption, true_caption]`` (a tie counts
 as wrong), order items are ``[caption, 4 perturbations]`` (a tie counts as right).
 
-Bad input is a one-line :class:`~benchmarks.errors.UserError` naming the file, the item and
+Bad input is a one-line :class:`~common.errors.UserError` naming the file, the item and
 the field.  Missing images are counted and the first few named.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.aro.catalog import AroDataset
-from benchmarks.errors import UserError
-from benchmarks.settings import data_dir
+from common.errors import UserError
+from common.settings import data_dir
 
 BBOX_FIELDS = ("bbox_x", "bbox_y", "bbox_w", "bbox_h")
 

@@ -41,8 +41,9 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from benchmarks.aro.loader import AroCase
-from benchmarks.errors import UserError
+from benchmarks.metrics.definition import MetricDefinition
 from benchmarks.metrics.retrieval import MetricResult
+from common.errors import UserError
 
 # The ``symmetric`` list of the ARO authors' notebook, verbatim (it holds more than strictly
 # symmetric relations; it is the list the paper's VG-Relation number leaves out).
@@ -72,6 +73,23 @@ EXCLUDED_RELATIONS: tuple[str, ...] = (
     "near", "next to", "with", "beside", "on the side of", "around",
 )  # fmt: skip
 MIN_ATTRIBUTE_PAIR_ITEMS = 25
+ARO_DEFINITIONS: dict[str, MetricDefinition] = {
+    "macro_accuracy": MetricDefinition(
+        "macro_accuracy",
+        "Macro acc.",
+        "the ARO paper's: accuracy per relation (VG-Relation) or attribute pair (VG-Attribution), unweighted mean over them",
+        "macro",
+    ),
+    "precision_at_1": MetricDefinition(
+        "precision_at_1", "precision@1 (ARO paper)", "share of items whose top-scored option is the original caption"
+    ),
+    "text_acc": MetricDefinition(
+        "text_acc", "text_acc (MTEB, micro)", "MTEB's: share of all items whose right caption scores highest (a tie counts as right)"
+    ),
+    "text_acc_cropped": MetricDefinition(
+        "text_acc_cropped", "text_acc on ARO's crops", "MTEB's text_acc rule on the bounding-box crops that ARO's own score uses"
+    ),
+}
 RARE_RELATIONS_NOTE = (
     "ambiguous in ARO (issue #8 of mertyg/vision-language-models-are-bows): the authors say the paper also dropped "
     "relations with few samples, yet its tables list many relations with fewer than 25 items, and their notebook "

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.aro.loader import provenance_path
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 NOUN_TAGS = ("NN", "NNS", "NNP", "NNPS")
 ADJECTIVE_TAGS = ("JJ", "JJR", "JJS")
@@ -193,7 +193,7 @@ def provenance_record(perturber: OrderPerturber, source: Path, source_bytes: byt
 
 def freeze(task_id: str, *, seed: int = 1, perturber: OrderPerturber | None = None) -> Path:
     """Write the task's ``*_order_test.json`` from its Karpathy split file; returns the path."""
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
 
     task = get_task(task_id)
     entry = task.info

@@ -69,7 +69,16 @@ import difflib
 
 from benchmarks.beir.catalog_types import BeirDataset
 
-__all__ = ["BEIR_BY_NAME", "BEIR_DATASETS", "CQADUPSTACK_FORUMS", "get_beir_dataset"]
+__all__ = [
+    "BEIR_BY_NAME",
+    "BEIR_DATASETS",
+    "COMMON_SPELLINGS",
+    "CQADUPSTACK_ALIASES",
+    "CQADUPSTACK_FORUMS",
+    "CQADUPSTACK_GROUP",
+    "MTEB_SIMILAR",
+    "get_beir_dataset",
+]
 
 _BASE_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets"
 
@@ -97,6 +106,7 @@ def _ds(
     num_queries: int,
     domain: str,
     test_split: str = "test",
+    mteb_name: str,
     notes: str = "",
     aliases: tuple[str, ...] = (),
 ) -> BeirDataset:
@@ -115,6 +125,7 @@ def _ds(
         remove_identical_ids=True,
         notes=notes,
         aliases=aliases,
+        mteb_name=mteb_name,
     )
 
 
@@ -139,6 +150,8 @@ _CQADUPSTACK_COUNTS: tuple[tuple[str, int, int], ...] = (
 )
 
 CQADUPSTACK_FORUMS: tuple[str, ...] = tuple(forum for forum, _, _ in _CQADUPSTACK_COUNTS)
+CQADUPSTACK_GROUP = "cqadupstack"  # the forums' aggregation group: BEIR and 2CR average them first, as one dataset
+CQADUPSTACK_MTEB = "CQADupstackRetrieval"  # MTEB's task for the whole of CQADupStack (the mean over the forums)
 
 
 def _cqadupstack(forum: str, num_docs: int, num_queries: int) -> BeirDataset:
@@ -157,12 +170,15 @@ def _cqadupstack(forum: str, num_docs: int, num_queries: int) -> BeirDataset:
         remove_identical_ids=True,
         notes=("One forum of cqadupstack.zip (md5 is that of the whole zip); Pyserini 2CR scores each forum as its own row."),
         aliases=(f"cqadupstack/{forum}",),
+        mteb_name=f"CQADupstack{forum.capitalize()}Retrieval",
+        group=CQADUPSTACK_GROUP,
     )
 
 
 BEIR_DATASETS: tuple[BeirDataset, ...] = (
     _ds(
         "msmarco",
+        mteb_name="MSMARCO",
         md5="444067daf65d982533ea17ebd59501e4",
         license=_UNVERIFIED,
         splits=("train", "dev", "test"),
@@ -178,6 +194,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "trec-covid",
+        mteb_name="TRECCOVID",
         md5="ce62140cb23feb9becf6270d0d1fe6d1",
         license=_UNVERIFIED,
         splits=("test",),
@@ -192,6 +209,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "nfcorpus",
+        mteb_name="NFCorpus",
         md5="a89dba18a62ef92f7d323ec890a0d38d",
         license=_NOT_REPORTED,
         splits=("train", "dev", "test"),
@@ -202,6 +220,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "nq",
+        mteb_name="NQ",
         md5="d4d3d2e48787a744b6f6e691ff534307",
         license="CC BY-NC-SA 3.0 (MTEB task metadata, NQ)",
         splits=("test",),
@@ -216,6 +235,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "hotpotqa",
+        mteb_name="HotpotQA",
         md5="f412724f78b0d91183a0e86805e16114",
         license="CC BY-SA 4.0 (MTEB task metadata, HotpotQA)",
         splits=("train", "dev", "test"),
@@ -225,6 +245,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "fiqa",
+        mteb_name="FiQA2018",
         md5="17918ed23cd04fb15047f73e6c3bd9d9",
         license=_NOT_REPORTED,
         splits=("train", "dev", "test"),
@@ -235,6 +256,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "arguana",
+        mteb_name="ArguAna",
         md5="8ad3e3c2a5867cdced806d6503f29b99",
         license=_UNVERIFIED,
         splits=("test",),
@@ -245,6 +267,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "webis-touche2020",
+        mteb_name="Touche2020",
         md5="46f650ba5a527fc69e0a6521c5a23563",
         license="CC BY-SA 4.0 (MTEB task metadata, Touche2020)",
         splits=("test",),
@@ -261,6 +284,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     *(_cqadupstack(forum, docs, queries) for forum, docs, queries in _CQADUPSTACK_COUNTS),
     _ds(
         "quora",
+        mteb_name="QuoraRetrieval",
         md5="18fb154900ba42a600f84b839c173167",
         license=_NOT_REPORTED,
         splits=("dev", "test"),
@@ -271,6 +295,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "dbpedia-entity",
+        mteb_name="DBPedia",
         md5="c2a39eb420a3164af735795df012ac2c",
         license=_UNVERIFIED,
         splits=("dev", "test"),
@@ -282,6 +307,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "scidocs",
+        mteb_name="SCIDOCS",
         md5="38121350fc3a4d2f48850f6aff52e4a9",
         license="CC BY-SA 4.0 (MTEB task metadata, SCIDOCS)",
         splits=("test",),
@@ -291,6 +317,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "fever",
+        mteb_name="FEVER",
         md5="5a818580227bfb4b35bb6fa46d9b6c03",
         license=_UNVERIFIED,
         splits=("train", "dev", "test"),
@@ -300,6 +327,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "climate-fever",
+        mteb_name="ClimateFEVER",
         md5="8b66f0a9126c521bae2bde127b4dc99d",
         license=_NOT_REPORTED,
         splits=("test",),
@@ -311,6 +339,7 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
     ),
     _ds(
         "scifact",
+        mteb_name="SciFact",
         md5="5f7d1de60b170fc8027bb7898e2efca1",
         license=("claims/qrels CC BY 4.0; corpus (S2ORC abstracts) ODC-By 1.0 (allenai/scifact LICENSE.md)"),
         splits=("train", "test"),
@@ -325,6 +354,191 @@ BEIR_DATASETS: tuple[BeirDataset, ...] = (
 )
 
 BEIR_BY_NAME: dict[str, BeirDataset] = {ds.name: ds for ds in BEIR_DATASETS}
+
+# MTEB task name -> the other MTEB tasks mteb itself counts as the same data: the closure of its
+# ``adapted_from`` / ``superseded_by`` graph (``mteb.models.model_meta._collect_similar_tasks``,
+# what MTEB's leaderboard uses to decide zero-shot), frozen here so that the runtime never imports
+# mteb.  Read from mteb 2.26; tests/unit/test_task_identity.py checks it against the installed mteb.
+MTEB_SIMILAR: dict[str, tuple[str, ...]] = {
+    "MSMARCO": (
+        "MSMARCO-Fa",
+        "MSMARCO-FaHardNegatives",
+        "MSMARCO-PL",
+        "MSMARCO-PLHardNegatives",
+        "MSMARCO-VN",
+        "MSMARCOHardNegatives",
+        "MSMARCOv2",
+        "MultilingualNanoMSMARCORetrieval",
+        "NanoMSMARCO-VN",
+        "NanoMSMARCORetrieval",
+    ),
+    "TRECCOVID": ("TRECCOVID-Fa", "TRECCOVID-Fa.v2", "TRECCOVID-NL", "TRECCOVID-PL", "TRECCOVID-VN", "TrecCOVIDDecontaminated"),
+    "NFCorpus": (
+        "MultilingualNanoNFCorpusRetrieval",
+        "NFCorpus-Fa",
+        "NFCorpus-NL",
+        "NFCorpus-NL.v2",
+        "NFCorpus-PL",
+        "NFCorpus-VN",
+        "NFCorpusDecontaminated",
+        "NanoNFCorpusRetrieval",
+    ),
+    "NQ": (
+        "MultilingualNanoNQRetrieval",
+        "NQ-Fa",
+        "NQ-FaHardNegatives",
+        "NQ-NL",
+        "NQ-PL",
+        "NQ-PLHardNegatives",
+        "NQ-VN",
+        "NQHardNegatives",
+        "NQTablesRetrieval",
+        "NanoNQ-VN",
+        "NanoNQRetrieval",
+    ),
+    "HotpotQA": (
+        "HotpotQA-Fa",
+        "HotpotQA-FaHardNegatives",
+        "HotpotQA-NL",
+        "HotpotQA-PL",
+        "HotpotQA-PLHardNegatives",
+        "HotpotQA-VN",
+        "HotpotQAHardNegatives",
+        "HotpotQAHardNegatives.v2",
+        "MultilingualNanoHotpotQARetrieval",
+        "NanoHotpotQA-VN",
+        "NanoHotpotQARetrieval",
+    ),
+    "FiQA2018": (
+        "FiQA-PL",
+        "FiQA2018-Fa",
+        "FiQA2018-Fa.v2",
+        "FiQA2018-NL",
+        "FiQA2018-VN",
+        "FiQADecontaminated",
+        "MultilingualNanoFiQA2018Retrieval",
+        "NanoFiQA2018Retrieval",
+    ),
+    "ArguAna": (
+        "ArguAna-Fa",
+        "ArguAna-Fa.v2",
+        "ArguAna-NL",
+        "ArguAna-NL.v2",
+        "ArguAna-PL",
+        "ArguAna-VN",
+        "ArguAnaDecontaminated",
+        "MultilingualNanoArguAnaRetrieval",
+        "NanoArguAnaRetrieval",
+    ),
+    "Touche2020": (
+        "MultilingualNanoTouche2020Retrieval",
+        "NanoTouche2020Retrieval",
+        "Touche2020-Fa",
+        "Touche2020-Fa.v2",
+        "Touche2020-NL",
+        "Touche2020-PL",
+        "Touche2020-VN",
+        "Touche2020Decontaminated",
+        "Touche2020Retrieval.v3",
+    ),
+    "QuoraRetrieval": (
+        "MultilingualNanoQuoraRetrieval",
+        "NanoQuoraRetrieval",
+        "Quora-NL",
+        "Quora-PL",
+        "Quora-PLHardNegatives",
+        "QuoraRetrieval-Fa",
+        "QuoraRetrieval-Fa.v2",
+        "QuoraRetrievalDecontaminated",
+        "QuoraRetrievalHardNegatives",
+        "QuoraRetrievalHardNegatives.v2",
+    ),
+    "DBPedia": (
+        "DBPedia-Fa",
+        "DBPedia-NL",
+        "DBPedia-PL",
+        "DBPedia-PLHardNegatives",
+        "DBPedia-VN",
+        "DBPediaHardNegatives",
+        "DBPediaHardNegatives.v2",
+        "MultilingualNanoDBPediaRetrieval",
+        "NanoDBPedia-VN",
+        "NanoDBPediaRetrieval",
+    ),
+    "SCIDOCS": (
+        "MultilingualNanoSCIDOCSRetrieval",
+        "NanoSCIDOCSRetrieval",
+        "SCIDOCS-Fa",
+        "SCIDOCS-Fa.v2",
+        "SCIDOCS-NL",
+        "SCIDOCS-NL.v2",
+        "SCIDOCS-PL",
+        "SCIDOCS-VN",
+        "SciDocsDecontaminated",
+        "SciDocsRR",
+        "SciDocsRR-VN",
+    ),
+    "FEVER": (
+        "FEVER-FaHardNegatives",
+        "FEVER-NL",
+        "FEVER-VN",
+        "FEVERHardNegatives",
+        "FEVERHardNegatives.v2",
+        "MultilingualNanoFEVERRetrieval",
+        "NanoFEVER-VN",
+        "NanoFEVERRetrieval",
+    ),
+    "ClimateFEVER": (
+        "ClimateFEVER-Fa",
+        "ClimateFEVER-NL",
+        "ClimateFEVER-VN",
+        "ClimateFEVER.v2",
+        "ClimateFEVERHardNegatives",
+        "ClimateFEVERHardNegatives.v2",
+        "MultilingualNanoClimateFeverRetrieval",
+        "NanoClimateFEVER-VN",
+        "NanoClimateFeverRetrieval",
+    ),
+    "SciFact": (
+        "MultilingualNanoSciFactRetrieval",
+        "NanoSciFactRetrieval",
+        "SciFact-Fa",
+        "SciFact-Fa.v2",
+        "SciFact-NL",
+        "SciFact-NL.v2",
+        "SciFact-PL",
+        "SciFact-VN",
+        "SciFactDecontaminated",
+    ),
+    "CQADupstackAndroidRetrieval": ("CQADupstack-Android-PL", "CQADupstackAndroidRetrieval-Fa"),
+    "CQADupstackEnglishRetrieval": ("CQADupstack-English-PL", "CQADupstackEnglishRetrieval-Fa"),
+    "CQADupstackGamingRetrieval": ("CQADupstack-Gaming-PL", "CQADupstackGaming-NL", "CQADupstackGamingRetrieval-Fa"),
+    "CQADupstackGisRetrieval": ("CQADupstack-Gis-PL", "CQADupstackGis-NL", "CQADupstackGisRetrieval-Fa"),
+    "CQADupstackMathematicaRetrieval": ("CQADupstack-Mathematica-PL", "CQADupstackMathematica-NL", "CQADupstackMathematicaRetrieval-Fa"),
+    "CQADupstackPhysicsRetrieval": ("CQADupstack-Physics-PL", "CQADupstackPhysics-NL", "CQADupstackPhysicsRetrieval-Fa"),
+    "CQADupstackProgrammersRetrieval": ("CQADupstack-Programmers-PL", "CQADupstackProgrammers-NL", "CQADupstackProgrammersRetrieval-Fa"),
+    "CQADupstackStatsRetrieval": ("CQADupstack-Stats-PL", "CQADupstackStats-NL", "CQADupstackStatsRetrieval-Fa"),
+    "CQADupstackTexRetrieval": ("CQADupstack-Tex-PL", "CQADupstackTex-NL", "CQADupstackTexRetrieval-Fa"),
+    "CQADupstackUnixRetrieval": ("CQADupstack-Unix-PL", "CQADupstackUnix-NL", "CQADupstackUnixRetrieval-Fa"),
+    "CQADupstackWebmastersRetrieval": ("CQADupstack-Webmasters-PL", "CQADupstackWebmasters-NL", "CQADupstackWebmastersRetrieval-Fa"),
+    "CQADupstackWordpressRetrieval": ("CQADupstack-Wordpress-PL", "CQADupstackWordpress-NL", "CQADupstackWordpressRetrieval-Fa"),
+    "CQADupstackRetrieval": ("CQADupstack-NL", "CQADupstackRetrieval-Fa", "CQADupstackRetrieval-PL"),
+}
+
+# Our dataset name -> how model cards and papers write its training set, beyond MTEB's names.
+COMMON_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "msmarco": ("MS MARCO", "MS MARCO passage"),
+    "nq": ("Natural Questions",),
+    "hotpotqa": ("HotpotQA",),
+    "fiqa": ("FiQA", "FiQA-2018"),
+    "trec-covid": ("TREC-COVID",),
+    "webis-touche2020": ("Touche-2020",),
+    "dbpedia-entity": ("DBpedia-Entity",),
+    "climate-fever": ("Climate-FEVER",),
+}
+
+# Names of CQADupStack as a whole: a model trained on it is not zero-shot on any forum.
+CQADUPSTACK_ALIASES: tuple[str, ...] = ("CQADupStack", CQADUPSTACK_MTEB, *MTEB_SIMILAR[CQADUPSTACK_MTEB])
 
 _BY_ALIAS: dict[str, BeirDataset] = {alias: ds for ds in BEIR_DATASETS for alias in ds.aliases}
 

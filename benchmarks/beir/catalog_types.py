@@ -32,4 +32,6 @@ class BeirDataset:
     public: bool = True  # False for the 4 BEIR sets that need a licence (not in our 18)
     remove_identical_ids: bool = True  # drop hits whose doc id equals the query id (2CR --remove-query)
     notes: str = ""
-    aliases: tuple[str, ...] = field(default_factory=tuple)
+    aliases: tuple[str, ...] = field(default_factory=tuple)  # other ids for the dataset (``get_beir_dataset``)
+    mteb_name: str = ""  # MTEB's task name ("FiQA2018"); "" for a private extra dataset
+    group: str = ""  # aggregation group: "cqadupstack" for the 12 forums

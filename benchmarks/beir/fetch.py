@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 from benchmarks.beir.catalog_types import BeirDataset
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 
 def _download(url: str, target: Path, progress: bool) -> str:

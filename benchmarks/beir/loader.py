@@ -9,7 +9,7 @@ Layout (as in the official BEIR zips)::
 Tolerances, because the official files have them: CRLF line endings, a header row in the
 qrels (``query-id corpus-id score``), gzipped or plain JSONL.  Anything else that is wrong
 (a line that is not JSON, a doc without ``_id``, a qrels row that is not ``qid docid int``)
-is a :class:`~benchmarks.errors.UserError` naming the file and line.
+is a :class:`~common.errors.UserError` naming the file and line.
 
 Why hand-written rather than ``beir.datasets.data_loader.GenericDataLoader``: that loader
 does not read ``.gz``, raises bare ``KeyError``/``ValueError`` on corrupt lines, and cannot
@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.errors import UserError
 from benchmarks.metrics.retrieval import count_not_relevant
+from common.errors import UserError
 
 
 @dataclass

@@ -27,10 +27,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from benchmarks.metrics.definition import MetricDefinition
 from benchmarks.metrics.retrieval import MetricResult
 
 BITEXT_METRICS: tuple[str, ...] = ("f1", "accuracy", "precision", "recall")
 MAIN_BITEXT_METRIC = "f1"
+BITEXT_DEFINITIONS: dict[str, MetricDefinition] = {
+    "f1": MetricDefinition("f1", "F1", "per sentence, the harmonic mean of its precision and recall; averaged over the sentences"),
+    "accuracy": MetricDefinition("accuracy", "Accuracy", "share of sentences whose nearest English sentence is their translation"),
+    "precision": MetricDefinition(
+        "precision", "Precision", "per sentence, 1 / (sentences that picked its translation) when it found it, else 0; averaged"
+    ),
+    "recall": MetricDefinition("recall", "Recall", "equal to accuracy: every line is its own class (support 1)"),
+}
 
 
 def nearest_neighbours(queries: np.ndarray, corpus: np.ndarray, *, similarity: str = "cosine", chunk: int = 4096) -> np.ndarray:

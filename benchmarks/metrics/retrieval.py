@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import pytrec_eval
 
+from benchmarks.metrics.definition import MetricDefinition
+
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Mapping[str, float]]
 
@@ -63,6 +65,20 @@ RETRIEVAL_METRICS: dict[str, RetrievalMetric] = {
     )
 }
 MAIN_RETRIEVAL_METRIC = "ndcg_at_10"
+
+_MEANINGS = {
+    "ndcg_at_10": "normalised discounted cumulative gain of the first 10 hits (graded gain, log2 discount)",
+    "recall_at_100": "share of a query's relevant documents found in the first 100 hits",
+    "recall_at_1000": "share of a query's relevant documents found in the first 1,000 hits",
+    "map_at_100": "mean average precision over the first 100 hits",
+    "mrr_at_10": "reciprocal rank of the first relevant hit within the first 10 (0 when none)",
+    "precision_at_10": "share of relevant documents among the first 10 hits",
+}
+
+RETRIEVAL_DEFINITIONS: dict[str, MetricDefinition] = {
+    name: MetricDefinition(name, metric.label, f"{_MEANINGS[name]}, per judged query (trec_eval), averaged over every judged query")
+    for name, metric in RETRIEVAL_METRICS.items()
+}
 
 
 @dataclass

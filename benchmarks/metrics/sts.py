@@ -33,6 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
+from benchmarks.metrics.definition import MetricDefinition
 from benchmarks.metrics.retrieval import MetricResult
 
 SIMILARITIES = ("cosine", "manhattan", "euclidean", "dot")
@@ -50,6 +51,28 @@ STS_METRICS: tuple[str, ...] = (
 )
 MAIN_STS_METRIC = "cosine_spearman"
 GOLD_SCORE = "gold_score"  # not a metric: the per-pair gold that the correlations are computed against
+
+_SIMILARITY_WORDS = {
+    "cosine": ("cos", "cosine similarity"),
+    "": ("", "the model config's own similarity (cosine or dot), as MTEB v2"),
+    "manhattan": ("manhattan", "negated L1 distance"),
+    "euclidean": ("euclidean", "negated L2 distance"),
+    "dot": ("dot", "dot product of the raw embeddings"),
+}
+
+
+def _sts_definition(metric: str) -> MetricDefinition:
+    prefix, _, kind = metric.rpartition("_") if "_" in metric else ("", "", metric)
+    short, words = _SIMILARITY_WORDS[prefix]
+    correlation = "Spearman" if kind == "spearman" else "Pearson"
+    label = f"{correlation} ({short})" if short else correlation
+    what = "rank correlation (Spearman rho, average ranks)" if kind == "spearman" else "linear correlation (Pearson r)"
+    return MetricDefinition(
+        metric, label, f"{what} of the per-pair {words} with the normalised gold scores, over all pairs", "correlation", kind
+    )
+
+
+STS_DEFINITIONS: dict[str, MetricDefinition] = {metric: _sts_definition(metric) for metric in STS_METRICS}
 
 
 def _as_float(matrix: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ class StsDataset:
     prefix: str = "STS"  # semeval: file names ``<prefix>.input.<subset>.txt`` / ``<prefix>.gs.<subset>.txt``
     subsets: tuple[str, ...] = ()  # semeval sub-files, pooled in this order
     data_note: str = ""  # how our files differ from the copy MTEB scores, if they do
+    spellings: tuple[str, ...] = ()  # how model cards write it as training data, beyond MTEB's names
 
 
 # MTEB's Hugging Face copies of STS12-16 (mteb/sts1x-sts) hold SentEval's Moses-tokenised text:
@@ -101,6 +102,7 @@ STS_DATASETS: tuple[StsDataset, ...] = (
         layout="stsbenchmark",
         num_pairs=1379,
         mteb_name="STSBenchmark",
+        spellings=("STS-B", "STSb", "STS Benchmark"),
         license="CC BY-SA 4.0 (scores); sentences under their sources' licences (see LICENSE.txt)",
         source_url="http://ixa2.si.ehu.es/stswiki/images/4/48/Stsbenchmark.tar.gz",
         data_note="identical to MTEB's copy (mteb/stsbenchmark-sts test): same 1,379 pairs, same characters, same gold.",
@@ -111,6 +113,7 @@ STS_DATASETS: tuple[StsDataset, ...] = (
         layout="sick",
         num_pairs=9840,
         mteb_name="SICK-R",
+        spellings=("SICK", "SICK-R"),
         license="CC BY-NC-SA 3.0 (non-commercial)",
         source_url="http://marcobaroni.org/composes/sick.html",
         data_note=(
@@ -121,3 +124,17 @@ STS_DATASETS: tuple[StsDataset, ...] = (
         ),
     ),
 )
+
+
+# MTEB task name -> the other MTEB tasks mteb counts as the same data (its adapted_from /
+# superseded_by closure, ``mteb.models.model_meta._collect_similar_tasks``), frozen so that the
+# runtime never imports mteb; tests/unit/test_task_identity.py checks it against the installed mteb.
+MTEB_SIMILAR: dict[str, tuple[str, ...]] = {
+    "STS12": ("HUMESTS12",),
+    "STS13": (),
+    "STS14": (),
+    "STS15": (),
+    "STS16": (),
+    "STSBenchmark": ("HUMESTSBenchmark", "STSBenchmark-VN", "STSBenchmark.v2"),
+    "SICK-R": ("HUMESICK-R", "SICK-R-VN"),
+}

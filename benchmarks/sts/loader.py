@@ -25,8 +25,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.errors import UserError
 from benchmarks.sts.catalog import STS_MAX_SCORE, STS_MIN_SCORE, StsDataset
+from common.errors import UserError
 
 
 @dataclass(frozen=True)

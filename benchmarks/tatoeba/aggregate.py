@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from benchmarks.metrics.bitext import BITEXT_METRICS
+from benchmarks.tatoeba.benchmark import task_id
 from benchmarks.tatoeba.catalog import LANGUAGES
-from benchmarks.tatoeba.tasks import task_id
 
 AGGREGATE_ID = "tatoeba"  # the task id used for the mean in reported scores (e.g. reported: {task: tatoeba, metric: f1})
 PAIR_TASK_IDS: tuple[str, ...] = tuple(task_id(language) for language in LANGUAGES)

@@ -8,6 +8,8 @@ translations, if available").  They equal MTEB's per-subset ``num_samples`` for 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # fmt: off
 LANGUAGES: tuple[str, ...] = (
     "afr", "amh", "ang", "ara", "arq", "arz", "ast", "awa", "aze", "bel", "ben", "ber", "bos", "bre",
@@ -43,3 +45,21 @@ def num_pairs(language: str) -> int:
 def file_names(language: str) -> tuple[str, str]:
     """(the other language's file, the English file) of one pair, LASER's names."""
     return f"tatoeba.{language}-eng.{language}", f"tatoeba.{language}-eng.eng"
+
+
+@dataclass(frozen=True)
+class TatoebaLanguage:
+    """One pair's catalogue entry: the other language's ISO 639-3 code and the pair's size."""
+
+    code: str  # "deu": the task is tatoeba/deu-eng, searching deu -> eng
+    pairs: int
+
+    @classmethod
+    def of(cls, code: str) -> TatoebaLanguage:
+        return cls(code, num_pairs(code))
+
+
+MTEB_TASK = "Tatoeba"  # MTEB's one task; each pair is its subset "<xxx>-eng"
+# mteb's similar-task closure of Tatoeba is empty (tests/unit/test_task_identity.py checks it); the
+# name itself is how model cards write the training set, and it covers every pair
+SPELLINGS: tuple[str, ...] = ("Tatoeba",)

@@ -11,8 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.errors import UserError
 from benchmarks.tatoeba.catalog import RAW_URL, file_names
+from common.errors import UserError
 
 
 @dataclass

@@ -72,7 +72,7 @@ def real_runs(db_url: str) -> None:
 def demo_rows(db_url: str) -> None:
     """Synthetic, clearly named rows stored through the normal write path (record_run)."""
     from benchmarks.metrics.retrieval import MetricResult
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
     from leaderboard.db import make_engine, session_factory
     from leaderboard.store import record_run
     from runners.execute import RunOutcome, build_manifest

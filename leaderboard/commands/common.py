@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import click
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 
 
 def one_line_errors(func: Callable) -> Callable:

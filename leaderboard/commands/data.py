@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 
 
@@ -21,8 +21,8 @@ def data() -> None:
 def data_list(show_all: bool) -> None:
     """Which datasets are present and verified."""
     from benchmarks.data_status import data_status, describe_counts
-    from benchmarks.settings import data_dir
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
+    from common.settings import data_dir
 
     click.echo(f"data dir: {data_dir()}")
     click.echo(f"{'task':32} {'state':9} {'contents':32} license")
@@ -44,7 +44,7 @@ def data_list(show_all: bool) -> None:
 def data_verify(task_ids: tuple[str, ...]) -> None:
     """Re-read datasets (ids or benchmark names) and check them against the published counts."""
     from benchmarks.data_status import data_status, describe_counts
-    from benchmarks.tasks import expand_task_ids, get_task
+    from benchmarks.registry import expand_task_ids, get_task
 
     bad = False
     for task_id in expand_task_ids(",".join(task_ids)):
@@ -60,16 +60,14 @@ def data_verify(task_ids: tuple[str, ...]) -> None:
 @click.option("--url", help="Download from this URL (a mirror) instead of the official one; the md5 is still checked.")
 @one_line_errors
 def data_fetch(task_id: str, url: str | None) -> None:
-    """Download, verify (md5) and unpack a BEIR dataset."""
-    from benchmarks.beir.catalog_types import BeirDataset
-    from benchmarks.beir.fetch import fetch_beir
+    """Download, verify (checksum) and unpack a task's data, where its benchmark can (BEIR: the official zip, md5)."""
     from benchmarks.data_status import data_status, describe_counts
-    from benchmarks.settings import data_dir
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_benchmark, get_task
 
     task = get_task(task_id)
-    if not isinstance(task.info, BeirDataset) or not task.info.url:
+    fetch = get_benchmark(task.benchmark).fetch
+    if fetch is None:
         raise UserError(f"{task_id}: no automatic download; put its files in {task.folder} ('leaderboard data list --all' says which)")
-    folder = fetch_beir(task.info, data_dir() / "beir", url=url)
+    folder = fetch(task, url=url)
     status = data_status(task, use_cache=False)
     click.echo(f"{task_id}: unpacked into {folder} ({status.state}, {describe_counts(status.counts)})")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 
 REPORT_TEMPLATE = """<!doctype html>
@@ -51,7 +51,7 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
     """
     import jinja2
 
-    from benchmarks.tasks import expand_task_ids, get_task
+    from benchmarks.registry import expand_task_ids, get_task
     from leaderboard.db import make_engine, session_factory
     from leaderboard.grading import TOLERANCES
     from leaderboard.reproduce import aggregate_cells, board_run, grade_outcome, grade_rows
@@ -147,7 +147,7 @@ def compare(model_a: str, model_b: str, task_list: str | None) -> None:
     """Paired randomisation test of B − A per task on the board's per-query values, plus a meta-analysis."""
     from sqlalchemy import select
 
-    from benchmarks.tasks import expand_task_ids
+    from benchmarks.registry import expand_task_ids
     from leaderboard import schema
     from leaderboard.db import make_engine, session_factory
     from leaderboard.stats import paired_randomization_test, random_effects_meta, spearman_contributions

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 
 log = logging.getLogger("leaderboard")
@@ -25,7 +25,7 @@ def execute_and_store(
     which is complete.  Running nothing at all is an error.
     """
     from benchmarks.data_status import require_verified
-    from benchmarks.tasks import get_task
+    from benchmarks.registry import get_task
     from leaderboard.db import make_engine, session_factory
     from leaderboard.names import check_name, owner_for
     from leaderboard.store import record_run
@@ -88,7 +88,7 @@ def execute_and_store(
 @one_line_errors
 def run(model: str, task_list: str, backend: str, address: str | None) -> None:
     """Run MODEL (a reference name or a config .yaml) on tasks and store the scores."""
-    from benchmarks.tasks import expand_task_ids
+    from benchmarks.registry import expand_task_ids
 
     execute_and_store(model, expand_task_ids(task_list), backend=backend, address=address)
 
@@ -98,22 +98,28 @@ def run(model: str, task_list: str, backend: str, address: str | None) -> None:
 @click.option("--benchmark", default="beir", show_default=True)
 @one_line_errors
 def results(benchmark: str) -> None:
-    """Print the model × task table of main scores (current runs)."""
+    """Print the model × task table of main scores (current runs), ranked exactly as the site ranks it.
+
+    The same board as the site's benchmark page (``queries.board_table`` on a snapshot of the
+    published models): complete rows by their mean (CQADupStack's forums count once), equal means
+    sharing a rank, partial rows after them, unranked.
+    """
     from leaderboard.db import make_engine, session_factory
-    from leaderboard.queries import benchmark_table
+    from leaderboard.queries import board_table, load_snapshot
 
     with session_factory(make_engine())() as session:
-        table = benchmark_table(session, benchmark)
+        table = board_table(load_snapshot(session), benchmark)
     if not table.rows:
         click.echo(f"no {benchmark} results yet; try 'leaderboard run bm25s-flat --tasks beir/scifact'")
         return
-    names = [task.split("/", 1)[1] for task in table.tasks]
-    width = max(len(row["model"]) for row in table.rows) + 2
-    click.echo("model".ljust(width) + "".join(f"{name:>16}" for name in names) + f"{'mean':>10}")
+    width = max(len(row.model.name) for row in table.rows) + 2
+    click.echo(f"{'rank':>4}  " + "model".ljust(width) + "".join(f"{task.dataset:>16}" for task in table.columns) + f"{'mean':>10}")
     for row in table.rows:
-        cells = "".join(f"{value:>16.4f}" if value is not None else f"{'–':>16}" for value in row["scores"].values())
-        mean = f"{row['mean']:>10.4f}" if row["mean"] is not None else f"{'partial':>10}"
-        click.echo(row["model"].ljust(width) + cells + mean)
+        cells = "".join(f"{value:>16.4f}" if value is not None else f"{'–':>16}" for value in row.values)
+        mean = f"{row.mean:>10.4f}" if row.mean is not None else f"{'partial':>10}"
+        rank = f"{row.rank:>4}" if row.rank is not None else f"{'':>4}"
+        click.echo(f"{rank}  " + row.model.name.ljust(width) + cells + mean)
+    click.echo(f"mean over: {', '.join(table.rows[0].covers)}" if table.rows[0].complete else "no row has every task yet")
 
 
 @click.command()

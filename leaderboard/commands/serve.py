@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 from leaderboard.commands.run import execute_and_store
 
@@ -28,7 +28,7 @@ def serve(host: str, port: int) -> None:
 def demo(port: int, rerun: bool, no_serve: bool) -> None:
     """Run the reference models on the datasets present, then serve the page."""
     from benchmarks.data_status import data_status
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
     from leaderboard.db import make_engine, session_factory
     from leaderboard.queries import current_main_scores
     from runners.jvm import lucene_searcher_class

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from benchmarks.errors import UserError
+from common.errors import UserError
+from common.settings import settings
 from leaderboard.commands.common import one_line_errors
 
 
@@ -47,7 +48,7 @@ def _remote_submit(server: str, token: str | None, config_yaml: str, tasks: str)
 @click.argument("config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--tasks", "task_list", required=True, help="Task ids or benchmarks, e.g. beir/scifact,sts.")
 @click.option("--server", help="Submit to this leaderboard server's API instead of the local database.")
-@click.option("--token", envvar="LEADERBOARD_TOKEN", help="API token (or LEADERBOARD_TOKEN).")
+@click.option("--token", help="API token (or LEADERBOARD_TOKEN).")
 @click.option("--as", "submitter", default=None, help="Submitter name for a local submission (default: $USER).")
 @one_line_errors
 def submit(config_path: Path, task_list: str, server: str | None, token: str | None, submitter: str | None) -> None:
@@ -58,6 +59,7 @@ def submit(config_path: Path, task_list: str, server: str | None, token: str | N
     from leaderboard.submissions import create_submission
     from leaderboard.tokens import verify_token
 
+    token = token or settings().token
     config_yaml = _read(config_path)
     if server:
         reply = _remote_submit(server, token, config_yaml, task_list)
@@ -137,7 +139,7 @@ def submissions() -> None:
 
 
 @submissions.command("list")
-@click.option("--token", envvar="LEADERBOARD_TOKEN", help="Only this token's submissions.")
+@click.option("--token", help="Only this token's submissions (or LEADERBOARD_TOKEN).")
 @one_line_errors
 def submissions_list(token: str | None) -> None:
     from sqlalchemy import select
@@ -146,6 +148,7 @@ def submissions_list(token: str | None) -> None:
     from leaderboard.db import make_engine, session_factory
     from leaderboard.tokens import verify_token
 
+    token = token or settings().token
     with session_factory(make_engine())() as session:
         stmt = select(schema.Submission).order_by(schema.Submission.id)
         if token:
@@ -177,6 +180,7 @@ def _admin_action(submission_id: int, token: str | None, action: str) -> None:
     from leaderboard.submissions import publish, review
     from leaderboard.tokens import verify_token
 
+    token = token or settings().token
     with session_factory(make_engine())() as session, session.begin():
         if token is not None and not verify_token(session, token).is_admin:
             raise UserError("this token is not an admin token")
@@ -188,7 +192,7 @@ for _action in ("approve", "reject", "publish"):
 
     @submissions.command(_action)
     @click.argument("submission_id", type=int)
-    @click.option("--token", envvar="LEADERBOARD_TOKEN", help="Admin token (local database access is trusted without one).")
+    @click.option("--token", help="Admin token, or LEADERBOARD_TOKEN (local database access is trusted without one).")
     @one_line_errors
     def _command(submission_id: int, token: str | None, _action: str = _action) -> None:
         _admin_action(submission_id, token, _action)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from benchmarks.contract import Task
 from benchmarks.metrics.retrieval import MetricResult
-from benchmarks.tasks import Task, all_tasks
+from benchmarks.registry import all_tasks
 from leaderboard.db import make_engine, session_factory
 from leaderboard.store import record_run
 from runners.execute import RunOutcome, build_manifest

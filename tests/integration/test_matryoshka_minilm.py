@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.tasks import get_task
+from benchmarks.registry import get_task
 from runners.dense import DenseEncoder
 from runners.execute import run_model_on_task
 from submissions.registry import resolve_model

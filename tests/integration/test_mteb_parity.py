@@ -13,9 +13,9 @@ import pytest
 from benchmarks.metrics.sts import STS_METRICS, evaluate_sts
 from benchmarks.sts.catalog import STS_DATASETS
 from benchmarks.sts.loader import load_sts
+from benchmarks.tatoeba.benchmark import tatoeba_task
 from benchmarks.tatoeba.catalog import FOLDER
 from benchmarks.tatoeba.loader import load_pair
-from benchmarks.tatoeba.tasks import tatoeba_task
 from runners.execute import run_task
 from runners.run_sts import mteb_pairwise_similarity
 from runners.session import ModelSession

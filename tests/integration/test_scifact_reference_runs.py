@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from benchmarks.beir.loader import load_split
 from benchmarks.metrics.retrieval import evaluate_retrieval, prepare_run
-from benchmarks.tasks import get_task
+from benchmarks.registry import get_task
 from leaderboard.cli import main
 from runners.execute import run_model_on_task
 from runners.retrievers import build_retriever

@@ -33,9 +33,9 @@ SLICE_DOCS = 1200
 
 def scifact_slice(shared_data, tmp_path, monkeypatch) -> tuple[str, int]:
     """Register ``beir/scifact-slice``: the judged documents, then the corpus order, to SLICE_DOCS."""
+    from benchmarks.beir.benchmark import beir_task, extra_datasets
     from benchmarks.beir.loader import load_split
-    from benchmarks.beir.tasks import beir_task, extra_datasets
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
     from tests.conftest import write_beir
 
     data = load_split(shared_data / "beir" / "scifact", "test", "beir/scifact")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.sts.benchmark import BENCHMARK
 from benchmarks.sts.catalog import STS_DATASETS
-from benchmarks.sts.tasks import tasks
 from runners.execute import run_task
 from runners.session import ModelSession
 from submissions.registry import resolve_model
@@ -30,10 +30,10 @@ def sts_data(monkeypatch):
 def test_minilm_reproduces_mteb_sts(sts_data):
     config, _ = resolve_model("all-MiniLM-L6-v2")
     reported = {r.task: r.value for r in config.reported if r.task.startswith("sts/") and r.metric == "cosine_spearman"}
-    assert set(reported) == {task.id for task in tasks()}, "every STS task needs a reported MTEB value in the config"
+    assert set(reported) == {task.id for task in BENCHMARK.tasks()}, "every STS task needs a reported MTEB value in the config"
     session = ModelSession(config)  # the model loads once for the seven tasks
     got = {}
-    for task in tasks():
+    for task in BENCHMARK.tasks():
         outcome = run_task(session, task)
         assert outcome.manifest["counts"]["pairs"] == task.expected_counts["pairs"]
         got[task.id] = outcome.scores["cosine_spearman"].value

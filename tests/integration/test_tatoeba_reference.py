@@ -13,8 +13,8 @@ import os
 import pytest
 
 from benchmarks.tatoeba.aggregate import AGGREGATE_ID, PAIR_TASK_IDS, tatoeba_mean
+from benchmarks.tatoeba.benchmark import BENCHMARK
 from benchmarks.tatoeba.catalog import FOLDER
-from benchmarks.tatoeba.tasks import tasks
 from runners.execute import run_task
 from runners.session import ModelSession
 from submissions.registry import resolve_model
@@ -44,7 +44,7 @@ def test_minilm_reproduces_mteb_per_pair(tatoeba_data):
             expected.setdefault(r.task, {})[r.metric] = r.value
     assert len(expected) >= 3, "the config should carry MTEB's per-pair Tatoeba results for a few pairs"
     session = ModelSession(config)
-    by_id = {task.id: task for task in tasks()}
+    by_id = {task.id: task for task in BENCHMARK.tasks()}
     for task_id, metrics in sorted(expected.items()):
         outcome = run_task(session, by_id[task_id])
         for metric, value in metrics.items():
@@ -57,7 +57,7 @@ def test_minilm_mean_over_112_pairs(tatoeba_data):
     config = minilm()
     reported = {r.metric: r.value for r in config.reported if r.task == AGGREGATE_ID}
     session = ModelSession(config)
-    per_task = {task.id: {m: r.value for m, r in run_task(session, task).scores.items()} for task in tasks()}
+    per_task = {task.id: {m: r.value for m, r in run_task(session, task).scores.items()} for task in BENCHMARK.tasks()}
     mean = tatoeba_mean(per_task)
     print({metric: round(value, 5) for metric, value in mean.items()})
     assert mean["f1"] == pytest.approx(reported["f1"], abs=0.001)

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from benchmarks.tasks import all_tasks
+from benchmarks.registry import all_tasks
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory

@@ -205,7 +205,7 @@ def test_options_that_differ_only_in_spacing_tie_and_count_right(tmp_path, monke
     bits, so "man ," vs "man," was a coin flip; one token sequence, one embedding, one score makes it a tie."""
     import dataclasses
 
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
 
     nouns = ["man", "dog", "cat", "bus", "kite", "cake", "road", "bike", "boat", "tree", "sign", "cup"]
     cases = []

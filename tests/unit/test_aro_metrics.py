@@ -28,8 +28,8 @@ from mteb.abstasks.image.image_text_pair_classification import AbsTaskImageTextP
 
 from benchmarks.aro.loader import AroCase
 from benchmarks.aro.metrics import EXCLUDED_RELATIONS, aro_correct, evaluate_aro, mteb_correct
-from benchmarks.errors import UserError
-from benchmarks.tasks import all_tasks
+from benchmarks.registry import all_tasks
+from common.errors import UserError
 from runners.run_aro import run_aro
 from submissions.schema import parse_config
 from tests.aro_fixture import write_vg_relation

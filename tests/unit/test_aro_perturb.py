@@ -15,7 +15,7 @@ import numpy as np
 
 from benchmarks.aro.loader import load_aro
 from benchmarks.aro.perturb import OrderPerturber, freeze, pre_caption
-from benchmarks.tasks import all_tasks
+from benchmarks.registry import all_tasks
 from tests.aro_fixture import write_images, write_karpathy
 
 NOUNS = {"man", "horse", "street", "dog", "frisbee", "park", "bus", "city"}

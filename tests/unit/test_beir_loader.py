@@ -3,7 +3,7 @@ import gzip
 import pytest
 
 from benchmarks.beir.loader import load_split
-from benchmarks.errors import UserError
+from common.errors import UserError
 from tests.conftest import TINY_DOCS, TINY_QRELS, TINY_QUERIES, write_beir
 
 

@@ -180,8 +180,8 @@ def write_tiny(tmp_path, name: str, queries=None, qrels=None):
 @pytest.fixture
 def two_tiny_tasks(tmp_path, monkeypatch):
     """``beir/tiny`` and ``beir/tiny2``: two registered copies of the tiny dataset."""
-    from benchmarks.beir.tasks import beir_task, extra_datasets
-    from benchmarks.tasks import all_tasks
+    from benchmarks.beir.benchmark import beir_task, extra_datasets
+    from benchmarks.registry import all_tasks
 
     for name in ("tiny", "tiny2"):
         write_tiny(tmp_path, name)
@@ -227,8 +227,8 @@ def test_bit_flipped_gzip_corpus_is_one_line_in_run_and_data_verify(tiny_task, t
 @pytest.mark.parametrize("file", ["corpus.jsonl.gz", "queries.jsonl", "qrels/test.tsv"])
 def test_empty_data_files_are_one_line_errors(tmp_path, monkeypatch, file):
     """An extra dataset declared with 0 documents used to run on nothing (counts matched)."""
-    from benchmarks.beir.tasks import beir_task, extra_datasets
-    from benchmarks.tasks import all_tasks
+    from benchmarks.beir.benchmark import beir_task, extra_datasets
+    from benchmarks.registry import all_tasks
 
     folder = write_tiny(tmp_path, "void")
     target = folder / file
@@ -253,7 +253,7 @@ def test_an_empty_task_list_is_an_error(spec):
 
 
 def test_a_run_with_one_unsupported_task_still_runs_the_others(tiny_task):
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
 
     unsupported = next(task.id for task in all_tasks().values() if task.benchmark == "sts")
     result = invoke("run", "bm25s-flat", "--tasks", f"{unsupported},{tiny_task.id}")

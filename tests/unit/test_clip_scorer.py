@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from runners.clip import ClipScorer
 from runners.clip_image import ClipImageTransform, center_crop_box, resized_size
 from submissions.schema import ConfigError, parse_config

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from runners.dense import DenseEncoder, resolve_settings
 from submissions.schema import ModelConfig
 from tests.tiny_models import make_tiny_st_model

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.beir.fetch import fetch_beir
-from benchmarks.errors import UserError
-from benchmarks.tasks import all_tasks
+from benchmarks.registry import all_tasks
+from common.errors import UserError
 from leaderboard.cli import main
 from tests.conftest import TINY_DOCS, TINY_QRELS, TINY_QUERIES, write_beir
 

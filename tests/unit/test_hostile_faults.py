@@ -102,8 +102,8 @@ def full_disk():
 @pytest.fixture
 def task_with_300_queries(tmp_path, monkeypatch):
     """A BEIR-format task big enough that storing its run needs new database pages (per-query values of 300 queries)."""
-    from benchmarks.beir.tasks import beir_task, extra_datasets
-    from benchmarks.tasks import all_tasks
+    from benchmarks.beir.benchmark import beir_task, extra_datasets
+    from benchmarks.registry import all_tasks
     from tests.conftest import write_beir
 
     docs = {f"d{i}": (f"title {i}", f"document number {i} about topic {i % 7}") for i in range(60)}

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
@@ -106,7 +106,7 @@ def test_the_database_itself_refuses_case_variants():
 
 def test_a_submitted_row_never_becomes_the_reference():
     """Before names were reserved a submission could hold 'contriever'; running the reference then adopted its row."""
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
     from leaderboard.store import record_run
     from submissions.registry import resolve_model
     from tests.unit.test_web_ci import mean_result, outcome

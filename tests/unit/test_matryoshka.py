@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from benchmarks.errors import UserError
 from benchmarks.metrics.retrieval import evaluate_retrieval
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard.cli import main
 from leaderboard.db import make_engine
 from leaderboard.migrate import current_revision, head_revision, upgrade

@@ -8,7 +8,7 @@ from mteb.results import TaskResult
 from sqlalchemy import select
 
 from benchmarks.metrics.retrieval import MetricResult
-from benchmarks.tasks import get_task
+from benchmarks.registry import get_task
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import ray
 
-from benchmarks.tasks import get_task
+from benchmarks.registry import get_task
 from runners.execute import run_model_on_task
 from submissions.registry import resolve_model
 from submissions.schema import ModelConfig
@@ -22,8 +22,8 @@ def local_ray():
 
 
 def test_two_models_two_tasks_match_local(tiny_task, tmp_path, monkeypatch, local_ray):
-    from benchmarks.beir.tasks import beir_task, extra_datasets
-    from benchmarks.tasks import all_tasks
+    from benchmarks.beir.benchmark import beir_task, extra_datasets
+    from benchmarks.registry import all_tasks
     from runners.ray_backend import run_matrix
 
     docs = {k: (t.upper(), x) for k, (t, x) in TINY_DOCS.items()}

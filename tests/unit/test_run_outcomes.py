@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from benchmarks.errors import UserError
+from benchmarks.contract import Task
 from benchmarks.metrics.bitext import evaluate_bitext
 from benchmarks.metrics.retrieval import MetricResult, evaluate_retrieval
 from benchmarks.metrics.sts import evaluate_sts
-from benchmarks.tasks import Task
+from common.errors import UserError
 from runners.execute import RunOutcome, build_manifest, check_defined
 from submissions.schema import ModelConfig
 

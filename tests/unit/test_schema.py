@@ -1,6 +1,6 @@
 import pytest
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from submissions.registry import reference_configs, resolve_model
 from submissions.schema import parse_config
 

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory

@@ -13,11 +13,11 @@ from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics.pairwise import paired_cosine_distances, paired_euclidean_distances, paired_manhattan_distances
 from sqlalchemy import select
 
-from benchmarks.errors import UserError
 from benchmarks.metrics.sts import GOLD_SCORE, MAIN_STS_METRIC, STS_METRICS, evaluate_sts
+from benchmarks.sts.benchmark import BENCHMARK, sts_task
 from benchmarks.sts.catalog import STS_DATASETS, StsDataset
 from benchmarks.sts.loader import load_sts, missing_files
-from benchmarks.sts.tasks import sts_task, tasks
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
@@ -155,7 +155,7 @@ def test_missing_files_are_named_with_the_source(tmp_path):
 
 # ---------------------------------------------------------------- the catalogue
 def test_tasks_match_mteb_and_reference_counts():
-    by_id = {task.id: task for task in tasks()}
+    by_id = {task.id: task for task in BENCHMARK.tasks()}
     assert {tid: task.expected_counts["pairs"] for tid, task in by_id.items()} == {
         "sts/sts12": 3108,
         "sts/sts13": 1500,
@@ -240,7 +240,7 @@ def test_bad_inputs_to_the_evaluator():
 # ---------------------------------------------------------------- the runner, through the CLI
 @pytest.fixture
 def tiny_sts_task(tmp_path, monkeypatch):
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
 
     write_semeval(tmp_path / "data" / SEMEVAL.folder)
     task = sts_task(SEMEVAL)
@@ -299,7 +299,7 @@ def test_bm25_is_skipped_and_a_run_of_nothing_exits_1(tiny_sts_task):
 
 
 def test_wrong_pair_count_is_refused_before_encoding(tiny_sts_task, tiny_dense_config, monkeypatch):
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
 
     task = replace(tiny_sts_task, expected_counts={"pairs": 6})
     monkeypatch.setitem(all_tasks(), task.id, task)

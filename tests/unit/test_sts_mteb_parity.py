@@ -23,8 +23,8 @@ from mteb.models.abs_encoder import AbsEncoder  # noqa: E402
 from mteb.models.model_meta import ModelMeta, ScoringFunction  # noqa: E402
 
 from benchmarks.metrics.sts import STS_METRICS  # noqa: E402
+from benchmarks.sts.benchmark import sts_task  # noqa: E402
 from benchmarks.sts.catalog import StsDataset  # noqa: E402
-from benchmarks.sts.tasks import sts_task  # noqa: E402
 from runners.run_sts import run_sts  # noqa: E402
 from submissions.schema import ModelConfig  # noqa: E402
 from tests.tiny_models import WORDS  # noqa: E402

@@ -91,7 +91,7 @@ def test_cli_submit_never_crashes(tiny_task, tmp_path, text):
 @settings(max_examples=fuzz_examples(250), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=hostile_yaml, tasks=st.one_of(st.text(max_size=30), st.sampled_from(["beir/tiny", "sts", "beir/*", ",,,", "../x"])))
 def test_core_create_submission_refuses_cleanly(tiny_task, text, tasks):
-    from benchmarks.errors import UserError
+    from common.errors import UserError
     from leaderboard.submissions import create_submission
 
     before = count_rows()
@@ -224,7 +224,7 @@ def reached():
 @given(body=hostile_bm25_config(), data=hostile_tiny_data())
 def test_hostile_configs_and_data_run_end_to_end_or_are_refused_cleanly(tiny_task, tiny_beir, tmp_path, monkeypatch, reached, body, data):
     """Policy refuses (one line, nothing written) or the job runs it on the tiny fixture: no traceback, nothing non-finite stored."""
-    from benchmarks.errors import UserError
+    from common.errors import UserError
     from leaderboard.job import run_job
     from leaderboard.submissions import claim_next, create_submission
     from tests.conftest import TINY_DOCS, write_beir

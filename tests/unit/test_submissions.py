@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
-from leaderboard.queries import benchmark_table
+from leaderboard.queries import board_table, load_snapshot
 from leaderboard.submissions import claim_next, create_submission, owns
 from tests.tiny_models import make_tiny_st_model
 
@@ -62,7 +62,7 @@ def test_cli_submit_worker_publish_end_to_end(tiny_task, weights_root, tmp_path)
         assert len(sub.run_ids) == 1
         model = session.scalar(select(schema.Model).where(schema.Model.name == "community-tiny"))
         assert (model.is_reference, model.published, model.submitter) == (False, True, "alice")
-        assert any(row["model"] == "community-tiny" for row in benchmark_table(session, "beir").rows)
+        assert any(row.model.name == "community-tiny" for row in board_table(load_snapshot(session), "beir").rows)
     shown = invoke("submissions", "show", "1").output
     assert "published" in shown and "log tail" in shown
 

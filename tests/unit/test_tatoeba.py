@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from benchmarks.errors import UserError
-from benchmarks.tasks import expand_task_ids
+from benchmarks.registry import expand_task_ids
 from benchmarks.tatoeba.aggregate import PAIR_TASK_IDS, tatoeba_mean
-from benchmarks.tatoeba.catalog import LANGUAGES, TOTAL_PAIRS, num_pairs
+from benchmarks.tatoeba.benchmark import BENCHMARK, tatoeba_task
+from benchmarks.tatoeba.catalog import LANGUAGES, TOTAL_PAIRS, TatoebaLanguage, num_pairs
 from benchmarks.tatoeba.loader import load_pair, missing_files
-from benchmarks.tatoeba.tasks import tasks, tatoeba_task
+from common.errors import UserError
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
@@ -36,7 +36,7 @@ def write_pair(folder: Path, language: str, other: list[str], english: list[str]
 def test_112_pairs_88877_sentences_and_all_expanded_by_benchmark_name():
     assert len(LANGUAGES) == len(set(LANGUAGES)) == 112
     assert sum(num_pairs(language) for language in LANGUAGES) == TOTAL_PAIRS
-    ids = [task.id for task in tasks()]
+    ids = [task.id for task in BENCHMARK.tasks()]
     assert ids == list(PAIR_TASK_IDS) and ids[0] == "tatoeba/afr-eng"
     assert expand_task_ids("tatoeba") == ids  # no extra aggregate task to run
     task = tatoeba_task("deu")
@@ -108,7 +108,7 @@ def test_search_goes_from_the_other_language_to_english(tmp_path, monkeypatch):
     """x1 -> e0 is wrong in the xxx -> eng direction only; the reverse search would be all right."""
     monkeypatch.setenv("LEADERBOARD_DATA_DIR", str(tmp_path))
     write_pair(tmp_path / "tatoeba" / "v1", "tst", ["x0", "x1"], ["e0", "e1"])
-    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info="tst", expected_counts={"pairs": 2})
+    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", 2), expected_counts={"pairs": 2})
     encoder = FakeEncoder({"x0": [1, 0], "x1": [1, 0.1], "e0": [1, 0], "e1": [0, 1]})
     outcome = run_tatoeba(FakeSession(fake_config(query_prompt="q: "), encoder), task)
     assert outcome.scores["accuracy"].value == 0.5
@@ -120,7 +120,7 @@ def test_search_goes_from_the_other_language_to_english(tmp_path, monkeypatch):
 def test_a_sentence_on_both_sides_is_encoded_once(tmp_path, monkeypatch):
     monkeypatch.setenv("LEADERBOARD_DATA_DIR", str(tmp_path))
     write_pair(tmp_path / "tatoeba" / "v1", "tst", ["Tom!", "Ja."], ["Tom!", "Yes."])
-    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info="tst", expected_counts={"pairs": 2})
+    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", 2), expected_counts={"pairs": 2})
     encoder = FakeEncoder({"Tom!": [1, 0], "Ja.": [0.2, 1], "Yes.": [0, 1]})
     outcome = run_tatoeba(FakeSession(fake_config(dims=[1]), encoder), task)
     assert encoder.calls == [(["Tom!", "Ja.", "Yes."], "")]
@@ -131,16 +131,18 @@ def test_a_sentence_on_both_sides_is_encoded_once(tmp_path, monkeypatch):
 def test_dims_larger_than_the_embedding_are_a_user_error(tmp_path, monkeypatch):
     monkeypatch.setenv("LEADERBOARD_DATA_DIR", str(tmp_path))
     write_pair(tmp_path / "tatoeba" / "v1", "tst", ["a"], ["b"])
-    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info="tst", expected_counts={"pairs": 1})
+    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", 1), expected_counts={"pairs": 1})
     with pytest.raises(UserError, match="dims lists 64"):
         run_tatoeba(FakeSession(fake_config(dims=[64]), FakeEncoder({"a": [1, 0], "b": [0, 1]})), task)
 
 
 def test_cli_runs_a_pair_with_a_real_tiny_model_and_skips_bm25(tmp_path, monkeypatch):
-    from benchmarks.tasks import all_tasks
+    from benchmarks.registry import all_tasks
 
     write_pair(tmp_path / "data" / "tatoeba" / "v1", "tst", ["the cell", "sleep and memory", "vaccine"], ["cell", "memory", "the vaccine"])
-    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", dataset="tst-eng", info="tst", expected_counts={"pairs": 3})
+    task = replace(
+        tatoeba_task("deu"), id="tatoeba/tst-eng", dataset="tst-eng", info=TatoebaLanguage("tst", 3), expected_counts={"pairs": 3}
+    )
     monkeypatch.setitem(all_tasks(), task.id, task)
     folder = make_tiny_st_model(tmp_path / "weights")
     config = tmp_path / "tiny.yaml"

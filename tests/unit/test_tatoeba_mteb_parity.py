@@ -12,7 +12,8 @@ pytest.importorskip("mteb")
 from mteb.models.model_meta import ScoringFunction
 
 from benchmarks.metrics.bitext import BITEXT_METRICS, evaluate_bitext, nearest_neighbours
-from benchmarks.tatoeba.tasks import tatoeba_task
+from benchmarks.tatoeba.benchmark import tatoeba_task
+from benchmarks.tatoeba.catalog import TatoebaLanguage
 from runners.run_tatoeba import run_tatoeba
 from submissions.schema import ModelConfig
 from tests.tiny_models import WORDS
@@ -46,7 +47,7 @@ def test_runner_equals_mteb_bitext_mining_evaluator(tmp_path, monkeypatch, simil
 
     config = ModelConfig(name="fake", family=["dense"], backend="dense", weights={"path": "/nowhere"}, similarity=similarity)
     recorder = RecordingEncoder(SharedWordEncoder())
-    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info="tst", expected_counts={"pairs": n})
+    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", n), expected_counts={"pairs": n})
     ours = run_tatoeba(FakeSession(config, recorder), task).scores
 
     theirs = mteb_bitext(other, english, recorder.table, fn)  # sentence1 = the other language, as mteb's Tatoeba

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from benchmarks.metrics.retrieval import MetricResult
-from benchmarks.tasks import all_tasks
+from benchmarks.registry import all_tasks
 from leaderboard.grading import DEFAULT, TOLERANCES, Numerics, Tolerance, grade, tolerance_for, tolerance_rule
 from leaderboard.reproduce import grade_outcome, grade_rows
 from runners.execute import RunOutcome

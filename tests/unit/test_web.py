@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from benchmarks.tasks import BENCHMARKS
+from benchmarks.registry import benchmark_ids
 from leaderboard import queries, schema
 from leaderboard.db import make_engine, session_factory
 from leaderboard.grading import grade
@@ -80,7 +80,7 @@ def add_result(model_name: str, task_id: str, value: float, **model_fields) -> i
 # ------------------------------------------------------------------ empty database, errors
 EMPTY_PAGES = [
     "/",
-    *[f"/benchmarks/{b}" for b in BENCHMARKS],
+    *[f"/benchmarks/{b}" for b in benchmark_ids()],
     "/tasks/",
     "/tasks/beir/scifact",  # registered, no results
     "/models/",
@@ -115,7 +115,7 @@ def test_empty_database_plots_are_images(client, kind):
 def test_empty_home_says_how_to_add_results(client):
     html = client.get("/").get_data(as_text=True)
     assert 'id="empty"' in html and "leaderboard run" in html
-    for benchmark in BENCHMARKS:
+    for benchmark in benchmark_ids():
         assert f'id="card-{benchmark}"' in html
 
 
@@ -242,6 +242,28 @@ def test_zero_shot_filter_hides_cells_on_training_data_and_unranks_the_row(seede
     row = html.split(f'data-model="{trained}"', 1)[1].split("</tr>", 1)[0]
     assert f"{seeded.main[trained]['beir/fiqa']:.4f}</a>" not in row
     assert "excluded" in row and "partial 2/3" in row and '<td class="rank"></td>' in row
+
+
+def test_a_model_without_training_data_is_zero_shot_unknown_and_kept_by_the_filter(seeded, client):
+    """It was shown as zero-shot; MTEB and users treat a model that lists no training data as unknown."""
+    add_result("lists-nothing", "beir/fiqa", 0.31, config={})
+    add_result("declares-none", "beir/fiqa", 0.29, config={"metadata": {"training_datasets": []}})
+    for query in ("", "?zero_shot=1"):
+        html = client.get(f"/benchmarks/beir{query}").get_data(as_text=True)
+        unknown = html.split('data-model="lists-nothing"', 1)[1].split("</tr>", 1)[0]
+        assert "zs-unknown" in unknown and "zero-shot unknown" in unknown and "0.3100</a>" in unknown  # kept by the filter
+        assert "zs-unknown" not in html.split('data-model="declares-none"', 1)[1].split("</tr>", 1)[0]
+    assert "unknown kept" in html and "kept by the filter" in html
+    rows = {r["model"]: r for r in client.get("/api/v1/benchmarks/beir").json["rows"]}
+    assert rows["lists-nothing"]["zero_shot"] is None and rows["declares-none"]["zero_shot"] is True
+    results = {r["model"]: r for r in client.get("/api/v1/tasks/beir/fiqa").json["results"]}
+    assert results["lists-nothing"]["zero_shot"] is None and results["declares-none"]["zero_shot"] is True
+    assert results["community-e5-small"]["zero_shot"] is False and results["community-e5-small"]["trained_on"] == "FiQA"
+    task_page = client.get("/tasks/beir/fiqa").get_data(as_text=True)
+    assert 'title="the model lists no training data">unknown</span>' in task_page.split("lists-nothing", 2)[-1]
+    csv_rows = client.get("/tasks/beir/fiqa?format=csv").get_data(as_text=True).splitlines()
+    assert next(line for line in csv_rows if line.startswith("lists-nothing,")).split(",")[-2] == ""  # zero_shot: empty = unknown
+    assert client.get("/api/v1/models/lists-nothing").json["results"][0]["zero_shot"] is None
 
 
 def test_filter_form_reflects_the_url_and_links_keep_filters(seeded, client):
@@ -373,34 +395,6 @@ def test_incremental_snapshot_equals_a_full_reload(seeded):
     assert refreshed.task_counts == full.task_counts and refreshed.benchmark_models == full.benchmark_models
 
 
-# ------------------------------------------------------------------ zero-shot matching
-def _task(task_id: str) -> queries.TaskInfo:
-    benchmark, dataset = task_id.split("/", 1)
-    return queries.TaskInfo(task_id, benchmark, dataset, "test", "ndcg_at_10", {})
-
-
-def _model(*training: str) -> queries.ModelInfo:
-    return queries.ModelInfo(1, "m", "dense", ("dense",), None, None, None, True, False, training, "", None, None, {})
-
-
-@pytest.mark.parametrize(
-    ("training", "task", "match"),
-    [
-        (("MS MARCO",), "beir/msmarco", "MS MARCO"),
-        (("MSMARCO", "NQ"), "beir/nq", "NQ"),
-        (("FEVER",), "beir/climate-fever", None),  # anchored at the start of the name
-        (("FEVER",), "beir/fever", "FEVER"),
-        (("CQADupStack",), "beir/cqadupstack-android", "CQADupStack"),
-        (("beir/scifact",), "beir/scifact", "beir/scifact"),
-        (("STS12",), "sts/sts12", "STS12"),
-        (("SQuAD", "S2ORC"), "beir/scifact", None),
-        ((), "beir/msmarco", None),
-    ],
-)
-def test_zero_shot_matching(training, task, match):
-    assert queries.trained_on(_model(*training), _task(task)) == match
-
-
 def test_api_json_is_valid_and_stable_for_the_board(seeded, client):
     body = json.loads(client.get("/api/v1/benchmarks/beir").data)
     assert [c["task"] for c in body["columns"]] == sorted(BEIR_TASKS)
@@ -419,3 +413,21 @@ def test_unpublished_submissions_stay_off_the_site_until_published(seeded, clien
         session.query(schema.Model).filter_by(name="pending-submission").one().published = True  # as submissions.publish does
     assert "pending-submission" in rows_of(client.get("/benchmarks/beir").get_data(as_text=True))
     assert client.get(f"/runs/{run_id}").status_code == 200
+
+
+def test_cli_results_ranks_exactly_as_the_site(seeded, client):
+    """`leaderboard results` had its own ranking: unpublished models listed, no tied ranks."""
+    from click.testing import CliRunner
+
+    from leaderboard.cli import main
+
+    for task_id in BEIR_TASKS:
+        add_result("tie-a", task_id, 0.9)
+        add_result("tie-b", task_id, 0.9)
+        add_result("hidden-submission", task_id, 0.95, published=False)
+    printed = CliRunner().invoke(main, ["results", "--benchmark", "beir"]).output
+    assert "hidden-submission" not in printed
+    lines = {line.split()[1]: line.split()[0] for line in printed.splitlines()[1:] if line.split() and line.split()[0].isdigit()}
+    site = {r["model"]: r["rank"] for r in client.get("/api/v1/benchmarks/beir").json["rows"] if r["rank"] is not None}
+    assert {name: int(rank) for name, rank in lines.items()} == site
+    assert site["tie-a"] == site["tie-b"] == 1

@@ -16,7 +16,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from benchmarks.metrics.retrieval import MetricResult
-from benchmarks.tasks import all_tasks
+from benchmarks.registry import all_tasks
 from leaderboard.db import make_engine, session_factory
 from leaderboard.stats import bootstrap_ci, paired_randomization_test, random_effects_meta
 from leaderboard.store import record_run

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from benchmarks.tasks import all_tasks
+from benchmarks.registry import all_tasks
 from leaderboard import schema
 from leaderboard.db import make_engine, session_factory
 from leaderboard.grading import grade, tolerance_for, tolerance_rule

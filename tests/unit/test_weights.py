@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from benchmarks.errors import UserError
+from common.errors import UserError
 from runners.weights import (
     AVAILABLE_PACKAGE,
     AVAILABLE_PATH,
