@@ -292,7 +292,7 @@ def run(args: argparse.Namespace, folder: str | None) -> None:
 
     app = create_app(url)
     app.test_client().get("/healthz")
-    from web.pages import registered_tasks
+    from leaderboard.views.snapshot import registered_tasks
 
     registered_tasks()  # import the benchmark registry once (a process-start cost, not a request cost)
     tasks = synthetic_tasks(args.tasks)

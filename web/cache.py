@@ -1,4 +1,4 @@
-"""Caches keyed by the data version.
+"""Caches keyed by the data version (:func:`leaderboard.views.snapshot.data_version`).
 
 Everything derived from the database (the snapshot, filtered tables, plot PNGs) is stored under
 ``(data version, key)``.  Each request reads the version once (a few aggregate lookups); when a
@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Response, current_app, g, make_response, request
 
-from leaderboard.queries import Snapshot, data_version, load_snapshot, refresh_snapshot
+from leaderboard.views.snapshot import Snapshot, data_version, load_snapshot, refresh_snapshot
 from web.confidence import RunStatsCache
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import get_args
 from urllib.parse import urlencode
 
-from leaderboard.queries import ModelInfo
+from leaderboard.views.snapshot import ModelInfo
 from submissions.schema import Family
 
 FAMILIES: tuple[str, ...] = get_args(Family)  # the config schema's one definition (docs/families.md)
@@ -99,7 +99,7 @@ class Filters:
         return not (self.origin == "community" and model.is_reference)
 
     def model_filter(self):
-        """A predicate for :func:`leaderboard.queries.board_table`, or None when nothing filters models."""
+        """A predicate for :func:`leaderboard.views.board.board_table`, or None when nothing filters models."""
         if not (self.families or self.sizes or self.licenses or self.open_only or self.origin):
             return None
         return self.keeps

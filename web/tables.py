@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 
 from flask import Response
 
-from leaderboard.queries import BoardRow, BoardTable, ModelInfo
 from leaderboard.serialize import csv_cell, dumps
+from leaderboard.views.board import BoardRow, BoardTable, OverallRow
+from leaderboard.views.models import model_fields
+from leaderboard.views.snapshot import ModelInfo
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 5000
@@ -135,7 +137,7 @@ def board_records(table: BoardTable, rows: Iterable[BoardRow]) -> tuple[list[str
         record["mean"] = row.mean
         record["complete"] = row.complete
         record["n_scores"] = row.n_present
-        record["mean_over_present"] = row.mean if row.complete else row.partial_mean
+        record["mean_over_present"] = row.mean_over_present
         record["mean_covers"] = "; ".join(row.covers)
         record["zero_shot"] = row.zero_shot
         records.append(record)
@@ -143,20 +145,21 @@ def board_records(table: BoardTable, rows: Iterable[BoardRow]) -> tuple[list[str
 
 
 def model_records(models: Iterable[ModelInfo]) -> list[dict]:
-    return [
-        {
-            "name": m.name,
-            "backend": m.backend,
-            "families": list(m.families),
-            "parameters": m.parameters,
-            "embedding_dim": m.embedding_dim,
-            "license": m.license,
-            "open_weights": m.open_weights,
-            "reference": m.is_reference,
-            "training_datasets": list(m.training_datasets) if m.training_datasets is not None else None,
-        }
-        for m in models
-    ]
+    return [model_fields(m) for m in models]
+
+
+def overall_records(active: list[str], rows: Iterable[OverallRow]) -> tuple[list[str], list[dict]]:
+    """The home page's overall table as flat records: each benchmark's mean (and what it covers), the overall mean."""
+    columns = ["model", *active, "overall", "n_complete_benchmarks", "n_scores", *(f"{b}_covers" for b in active), "overall_covers"]
+    records = []
+    for e in rows:
+        record = {"model": e.model.name}
+        record.update({b: (e.cells[b].mean if b in e.cells else None) for b in active})
+        record |= {"overall": e.overall, "n_complete_benchmarks": e.n_complete, "n_scores": e.n_scores}
+        record.update({f"{b}_covers": "; ".join(e.cells[b].covers) if b in e.cells and e.cells[b].complete else "" for b in active})
+        record["overall_covers"] = "; ".join(e.covers)
+        records.append(record)
+    return columns, records
 
 
 # ------------------------------------------------------------------ downloads

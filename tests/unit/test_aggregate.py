@@ -7,7 +7,8 @@ import pytest
 from benchmarks.aggregate import benchmark_mean
 from benchmarks.beir.catalog import CQADUPSTACK_FORUMS
 from benchmarks.registry import get_task
-from leaderboard import queries
+from leaderboard.views import snapshot
+from leaderboard.views.board import board_table
 
 pytestmark = pytest.mark.no_db
 
@@ -57,13 +58,13 @@ def test_without_groups_the_mean_is_the_plain_mean_bit_for_bit():
     assert benchmark_mean([], []).value is None and not benchmark_mean([], []).complete
 
 
-def _snapshot(rows: dict[str, dict[str, float]]) -> queries.Snapshot:
-    tasks = {t.id: queries.task_info(t) for t in _columns()}
+def _snapshot(rows: dict[str, dict[str, float]]) -> snapshot.Snapshot:
+    tasks = {t.id: snapshot.task_info(t) for t in _columns()}
     models, cells = {}, {}
     for model_id, (name, scores) in enumerate(rows.items(), start=1):
-        models[model_id] = queries.ModelInfo(model_id, name, "dense", ("dense",), None, None, None, True, True, None, "", None, None, {})
+        models[model_id] = snapshot.ModelInfo(model_id, name, "dense", ("dense",), None, None, None, True, True, None, "", None, None, {})
         cells[model_id] = {task_id: (value, 100 * model_id + i) for i, (task_id, value) in enumerate(scores.items())}
-    return queries._snapshot(("v",), models, tasks, cells)
+    return snapshot.build_snapshot(("v",), models, tasks, cells)
 
 
 def test_the_board_ranks_by_the_grouped_mean_and_says_what_it_covers():
@@ -75,7 +76,7 @@ def test_the_board_ranks_by_the_grouped_mean_and_says_what_it_covers():
         "tied": {**everything, "beir/fiqa": 0.4, "beir/scifact": 0.8},
         "one-forum-short": {k: v for k, v in everything.items() if k != "beir/cqadupstack-gis"},
     }
-    table = queries.board_table(_snapshot(rows), "beir")
+    table = board_table(_snapshot(rows), "beir")
     order = [(row.model.name, row.rank, row.complete) for row in table.rows]
     assert order == [("datasets", 1, True), ("tied", 1, True), ("forums", 3, True), ("one-forum-short", None, False)]
     first = table.rows[0]

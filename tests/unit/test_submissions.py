@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
-from leaderboard.queries import board_table, load_snapshot
 from leaderboard.submissions import claim_next, create_submission, owns
+from leaderboard.views.board import board_table
+from leaderboard.views.snapshot import load_snapshot
 from tests.tiny_models import make_tiny_st_model
 
 

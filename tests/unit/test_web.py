@@ -17,9 +17,10 @@ from urllib.parse import quote
 import pytest
 
 from benchmarks.registry import benchmark_ids
-from leaderboard import queries, schema
+from leaderboard import schema
 from leaderboard.db import make_engine, session_factory
 from leaderboard.grading import grade
+from leaderboard.views import snapshot as snapshots
 from tests.browser.seeding import BEIR_TASKS, STS_TASK, Seeded, seeded_copy
 from web import create_app
 
@@ -384,13 +385,13 @@ def test_pages_and_plots_change_when_a_run_lands(seeded, client):
 def test_incremental_snapshot_equals_a_full_reload(seeded):
     engine = make_engine()
     with session_factory(engine)() as session:
-        old = queries.load_snapshot(session)
+        old = snapshots.load_snapshot(session)
     add_result("bm25s-flat", "beir/fiqa", 0.1111)
     add_result("brand-new-model", "beir/scifact", 0.2222)
     with session_factory(engine)() as session:
-        version = queries.data_version(session)
-        refreshed = queries.refresh_snapshot(session, old, version)
-        full = queries.load_snapshot(session, version)
+        version = snapshots.data_version(session)
+        refreshed = snapshots.refresh_snapshot(session, old, version)
+        full = snapshots.load_snapshot(session, version)
     assert refreshed.cells == full.cells and set(refreshed.models) == set(full.models)
     assert refreshed.task_counts == full.task_counts and refreshed.benchmark_models == full.benchmark_models
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from benchmarks import registry
-from leaderboard.queries import TaskInfo
+from leaderboard.views.snapshot import TaskInfo
 
 
 def benchmark_name(benchmark: str) -> str:
