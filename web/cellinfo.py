@@ -2,8 +2,9 @@
 whether its row's rank is separable from the row above.
 
 Pages and the API call these so that the HTML tooltips and the JSON fields say the same thing.
-Grades are read once per data version (:func:`reproductions`); intervals and paired tests are
-computed by :mod:`web.confidence` and cached by run id (:attr:`web.cache.VersionedCache.run_stats`).
+Grades are read once per data version (:func:`web.views.grades`); intervals and paired tests are
+:mod:`leaderboard.stats`'s, cached by run id by :mod:`web.confidence`
+(:attr:`web.cache.VersionedCache.run_stats`).
 """
 
 from __future__ import annotations
@@ -13,24 +14,16 @@ from collections.abc import Iterable, Sequence
 
 from markupsafe import escape
 
-from leaderboard import queries
-from leaderboard.queries import BoardRow, BoardTable, GradeInfo, Reproduction
+from leaderboard.stats import CellInterval
+from leaderboard.views.board import BoardRow, BoardTable
+from leaderboard.views.reproductions import GradeInfo, Reproduction
 from web import confidence
-from web.cache import db_session, memo, run_stats
+from web.cache import db_session, run_stats
 
 NOT_REPRODUCED = "not reproduced yet"
 
 
 # ------------------------------------------------------------------ grades
-def reproductions() -> dict[tuple[int, str], Reproduction]:
-    """(model id, task id) -> reproductions of the task's main score, at the current data version."""
-
-    def build() -> dict[tuple[int, str], Reproduction]:
-        return {(model, task): entry for (model, task, _), entry in queries.reproductions(db_session()).items()}
-
-    return memo(("reproductions",), build)
-
-
 def tolerance_text(graded: GradeInfo) -> str:
     """``tolerance ±0.02 (rule aro-order-published)``: the value a grade used and the rule it came from."""
     rule = f" (rule {graded.tolerance_rule})" if graded.tolerance_rule else ""
@@ -78,7 +71,7 @@ def summary(entry: Reproduction | None) -> str:
 
 
 # ------------------------------------------------------------------ intervals
-def intervals(run_ids: Iterable[int | None]) -> dict[int, confidence.CellInterval]:
+def intervals(run_ids: Iterable[int | None]) -> dict[int, CellInterval]:
     """The interval of each run's main score (computed now for those not cached yet)."""
     wanted = [r for r in run_ids if r is not None]
     cache = run_stats()
@@ -86,7 +79,7 @@ def intervals(run_ids: Iterable[int | None]) -> dict[int, confidence.CellInterva
     return {r: cache.intervals.get(r) for r in wanted}
 
 
-def ci_fields(interval: confidence.CellInterval | None) -> tuple[float | None, float | None]:
+def ci_fields(interval: CellInterval | None) -> tuple[float | None, float | None]:
     if interval is None or not interval.ok:
         return None, None
     return interval.low, interval.high

@@ -1,7 +1,10 @@
 import math
 
+import numpy as np
 import pytest
+from scipy.stats import pearsonr, spearmanr
 
+from leaderboard import stats
 from leaderboard.grading import decimals_of, grade
 from leaderboard.stats import bootstrap_ci, paired_randomization_test, random_effects_meta
 
@@ -63,3 +66,80 @@ def test_spearman_contributions_average_to_spearman():
 def test_constant_difference_is_a_large_effect_not_none():
     result = paired_randomization_test({f"q{i}": 0.0 for i in range(30)}, {f"q{i}": 0.1 for i in range(30)})
     assert result.effect_size > 1e3
+
+
+# ------------------------------------------------------------------ the batched kernels (the site's cells) equal the definitions
+def test_batched_bootstraps_equal_the_single_call_bootstrap():
+    rng = np.random.default_rng(11)
+    arrays = [rng.random(n) for n in (2, 17, 17, 250)]
+    for values, (low, high) in zip(arrays, stats.mean_intervals(arrays), strict=True):
+        expected = bootstrap_ci(values)
+        assert (low, high) == (pytest.approx(expected.low, abs=1e-12), pytest.approx(expected.high, abs=1e-12))
+    for kind, corr in (("spearman", lambda a, b: spearmanr(a, b).statistic), ("pearson", lambda a, b: np.corrcoef(a, b)[0, 1])):
+        x = np.round(rng.random(120), 1)
+        gold = np.round(x + rng.normal(0, 0.3, 120), 1)
+        expected = bootstrap_ci(x, statistic=lambda idx, corr=corr, x=x, gold=gold: corr(gold[idx], x[idx]))
+        assert stats.correlation_interval(x, gold, kind) == (
+            pytest.approx(expected.low, abs=1e-9),
+            pytest.approx(expected.high, abs=1e-9),
+        )
+
+
+@pytest.mark.parametrize("n", [5, 14, 31, 200])
+def test_batched_randomization_p_values_equal_the_library(n):
+    rng = np.random.default_rng(n)
+    pairs = []
+    for shift in (0.0, 0.02, 0.2):
+        a = {f"q{i}": float(v) for i, v in enumerate(rng.random(n))}
+        b = {q: v + shift + float(rng.normal(0, 0.1)) for q, v in a.items()}
+        pairs.append((a, b))
+    got = stats.randomization_p_values([stats.difference(a, b) for a, b in pairs])
+    for (a, b), p in zip(pairs, got, strict=True):
+        expected = paired_randomization_test(a, b)
+        assert p == pytest.approx(expected.p_value, abs=1e-12)
+        assert stats.pair_effect(a, b).effect == pytest.approx(expected.effect_size, abs=1e-12)
+
+
+# ------------------------------------------------------------------ the statistic comes from the metric's declaration
+def test_the_statistic_is_read_from_the_metric_declaration_not_the_task_id():
+    assert stats.statistic_for("sts/stsb", "cosine_spearman") == "spearman"
+    assert stats.statistic_for("sts/stsb", "cosine_pearson") == "pearson"
+    assert stats.statistic_for("beir/scifact", "ndcg_at_10") == "mean"
+    assert stats.statistic_for("aro/vg-relation", "macro_accuracy") == "macro"
+    assert stats.statistic_for("tatoeba/deu-eng", "f1") == "mean"
+    assert stats.statistic_for("sts/stsb", "no_such_metric") == "mean"  # undeclared: a mean, checked against the score
+
+
+def test_correlation_contributions_average_to_the_correlation():
+    rng = np.random.default_rng(2)
+    x = np.round(rng.random(50), 1)
+    gold = np.round(x + rng.normal(0, 0.3, 50), 1)
+    values = {f"p{i}": float(v) for i, v in enumerate(x)}
+    golds = {f"p{i}": float(v) for i, v in enumerate(gold)}
+    for kind, expected in (("spearman", spearmanr(gold, x).statistic), ("pearson", pearsonr(gold, x).statistic)):
+        terms = stats.paired_values(kind, values, golds)
+        assert sum(terms.values()) / len(terms) == pytest.approx(expected, abs=1e-12)
+    assert stats.paired_values("spearman", values, None) is None  # a correlation without the run's gold has nothing to compare
+    assert stats.paired_values("macro", values, None) == values  # a macro average compares the items it averages
+
+
+def test_a_correlation_interval_needs_the_gold_and_a_macro_has_none():
+    from leaderboard.views.items import ItemValues
+
+    rng = np.random.default_rng(4)
+    x = np.round(rng.random(40), 2)
+    gold = np.round(x + rng.normal(0, 0.2, 40), 1)
+    per_pair = {f"p{i}": float(v) for i, v in enumerate(x)}
+    golds = {f"p{i}": float(v) for i, v in enumerate(gold)}
+    rho = float(spearmanr(gold, x).statistic)
+    got = stats.compute_intervals(
+        {
+            1: ItemValues(1, "sts/sts12", "cosine_spearman", rho, per_pair, golds),
+            2: ItemValues(2, "sts/sts12", "cosine_spearman", rho, per_pair, None),
+            3: ItemValues(3, "aro/vg-relation", "macro_accuracy", 0.5, {"a": 0.0, "b": 1.0}, None),
+        }
+    )
+    expected = bootstrap_ci(x, statistic=lambda idx: spearmanr(gold[idx], x[idx]).statistic)
+    assert (got[1].low, got[1].high) == (pytest.approx(expected.low, abs=1e-9), pytest.approx(expected.high, abs=1e-9))
+    assert not got[2].ok and "gold" in got[2].note
+    assert not got[3].ok and "macro" in got[3].note

@@ -1,17 +1,8 @@
-"""Confidence intervals and paired significance tests on stored per-query values.
+"""The definitions: one interval, one paired test, one meta-analysis per call, and which statistic a score takes.
 
-Choices (fixed so that numbers on the board are reproducible):
-- Bootstrap: 1,000 resamples of the queries (items) with replacement, seed 0, percentile
-  interval at 95%.  The statistic is the mean of the per-query values, which is exactly the
-  main score for every mean-based metric (nDCG@10, Recall, accuracy, F1 per pair…).  Tasks
-  whose score is not a mean (STS Spearman) pass their own ``statistic`` over item indices.
-- Paired test: paired randomisation (sign-flip) test on per-query differences, two-sided
-  (Smucker et al., 2007 recommend randomisation tests for IR).  With at most 2^13 sign
-  patterns every pattern is enumerated and p is exact; otherwise 10,000 random patterns,
-  seed 0, p = (extreme + 1) / (permutations + 1).  Effect size: mean difference and Cohen's d_z
-  (mean / sd of the differences).
-- Across tasks: random-effects meta-analysis (DerSimonian–Laird) of the per-task d_z, as in the
-  "Brewing BEIR" style of summarising many datasets: pooled effect, 95% CI and p-value.
+These fix every number the site and ``leaderboard compare`` show (:mod:`leaderboard.stats`
+describes the choices); :mod:`leaderboard.stats.batched` computes the same draws for many
+cells at once.
 """
 
 from __future__ import annotations
@@ -19,13 +10,22 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import stats as scipy_stats
+from scipy.stats import rankdata
+
+from benchmarks.registry import metric as declared_metric
 
 BOOTSTRAP_RESAMPLES = 1000
 PERMUTATIONS = 10_000
 SEED = 0
+LEVEL = 0.95
+MATCH = 1e-6  # the statistic recomputed on all items must reproduce the stored score this closely
+NO_SPREAD_EFFECT = 1e6  # d_z of a difference that is the same non-zero number on every item (sd 0)
+
+Statistic = Literal["mean", "spearman", "pearson", "macro"]
 
 
 @dataclass(frozen=True)
@@ -132,18 +132,53 @@ def random_effects_meta(effects: list[float], sizes: list[int]) -> MetaAnalysis:
     )
 
 
-def spearman_contributions(similarity: Mapping[str, float], gold: Mapping[str, float]) -> dict[str, float]:
-    """Per-pair terms whose mean is Spearman's rho: z(rank of similarity) × z(rank of gold).
+def correlation_contributions(values: Mapping[str, float], gold: Mapping[str, float], kind: str) -> dict[str, float]:
+    """Per-pair terms whose mean is the correlation: z(x) × z(gold), of the ranks for Spearman.
 
-    Paired tests on STS compare these per pair (same gold for both models), so the mean
-    difference is exactly the difference of the two Spearman correlations.
+    Population z-scores, in ``values``' order, over the pairs that have a gold value.  Paired
+    tests on a correlation compare these per pair (same gold for both models), so the mean
+    difference is exactly the difference of the two correlations with each pair's ranks held
+    fixed.  Empty when fewer than two pairs, or when either side is constant.
     """
-    ids = sorted(set(similarity) & set(gold))
+    ids = [i for i in values if i in gold]
     if len(ids) < 2:
         return {}
-    x = scipy_stats.rankdata([similarity[i] for i in ids])
-    g = scipy_stats.rankdata([gold[i] for i in ids])
-    if x.std() == 0 or g.std() == 0:
+    x = np.fromiter((float(values[i]) for i in ids), dtype=float, count=len(ids))
+    g = np.fromiter((float(gold[i]) for i in ids), dtype=float, count=len(ids))
+    if kind == "spearman":
+        x, g = rankdata(x), rankdata(g)
+    sx, sg = x.std(), g.std()
+    if sx == 0 or sg == 0:
         return {}
-    terms = ((x - x.mean()) / x.std()) * ((g - g.mean()) / g.std())
-    return dict(zip(ids, terms.tolist(), strict=True))
+    return dict(zip(ids, (((x - x.mean()) / sx) * ((g - g.mean()) / sg)).tolist(), strict=True))
+
+
+def spearman_contributions(similarity: Mapping[str, float], gold: Mapping[str, float]) -> dict[str, float]:
+    """:func:`correlation_contributions` for Spearman's rho (STS)."""
+    return correlation_contributions(similarity, gold, "spearman")
+
+
+# ------------------------------------------------------------------ which statistic a score takes
+def statistic_for(task_id: str, metric: str) -> Statistic:
+    """How ``metric`` of ``task_id`` relates to its per-item values, from the metric's declaration.
+
+    ``mean`` for a metric nobody declares (an imported or retired one): its interval is then
+    given only if the mean of the per-item values reproduces the stored score (:data:`MATCH`).
+    """
+    definition = declared_metric(task_id, metric)
+    if definition is None or definition.aggregation == "mean":
+        return "mean"
+    if definition.aggregation == "correlation":
+        return "spearman" if definition.correlation == "spearman" else "pearson"
+    return "macro"
+
+
+def paired_values(statistic: Statistic, per_query: Mapping[str, float], gold: Mapping[str, float] | None) -> dict[str, float] | None:
+    """The per-item values a paired test compares for a score of this statistic; None when there are none.
+
+    A mean (or a macro average: its items are what it is averaged from) compares the per-item
+    values; a correlation compares :func:`correlation_contributions`, which needs the run's gold.
+    """
+    if statistic in ("mean", "macro"):
+        return {k: float(v) for k, v in per_query.items()} or None
+    return correlation_contributions(per_query, gold or {}, statistic) or None
