@@ -1,8 +1,9 @@
-"""SQLAlchemy 2 models: models, tasks, runs (with manifest), scores, reported scores.
+"""SQLAlchemy 2 models: models, tasks, runs (with manifest), scores, run items, reported scores.
 
 Every run is kept (history); ``current_results`` holds exactly one run per (model, task), the
 one the board shows.  Per-query values live beside each score as a JSON object so paired tests
-and confidence intervals can be computed later without re-running.
+and confidence intervals can be computed later without re-running; per-item data a run's scores
+were computed against that are not scores (STS's gold per pair) live in ``run_items``.
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ class Run(Base):
     model: Mapped[Model] = relationship(back_populates="runs")
     task: Mapped[Task] = relationship()
     scores: Mapped[list[Score]] = relationship(back_populates="run", cascade="all, delete-orphan")
+    items: Mapped[list[RunItem]] = relationship(back_populates="run", cascade="all, delete-orphan")
 
 
 class Score(Base):
@@ -156,6 +158,24 @@ class Score(Base):
     per_query: Mapped[dict] = mapped_column(JSON)  # query/item id -> value
 
     run: Mapped[Run] = relationship(back_populates="scores")
+
+
+class RunItem(Base):
+    """Per-item data of a run that is not a score: what its scores were computed against.
+
+    STS stores ``name="gold"``: the normalised gold score per pair id, which a correlation's
+    confidence interval and paired test recompute the correlation with (before revision 0005 it
+    was a fake ``gold_score`` metric row).  Written in the run's transaction from
+    ``RunOutcome.item_data`` and, like scores, never changed afterwards.
+    """
+
+    __tablename__ = "run_items"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)  # "gold"
+    values: Mapped[dict] = mapped_column(JSON)  # item id -> value
+
+    run: Mapped[Run] = relationship(back_populates="items")
 
 
 class CurrentResult(Base):

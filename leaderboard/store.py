@@ -1,4 +1,4 @@
-"""Transactional writes: a run, its scores and the current-result pointer land together or not at all."""
+"""Transactional writes: a run, its scores, its item data and the current-result pointer land together or not at all."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benchmarks.contract import Task as TaskSpec
+from benchmarks.metrics.retrieval import MetricResult
+from benchmarks.metrics.sts import GOLD_SCORE
 from leaderboard import schema
 from leaderboard.names import Owner, check_name, owner_for
 from runners.execute import RunOutcome
@@ -66,6 +68,24 @@ def upsert_task(session: Session, spec: TaskSpec) -> schema.Task:
     return task
 
 
+def scores_and_items(outcome: RunOutcome) -> tuple[dict[str, dict[str, MetricResult]], dict[str, dict[str, float]]]:
+    """variant -> metric -> result to store as scores ("" = the run as configured), and the run's item data.
+
+    Item data is ``RunOutcome.item_data`` (issue 13: the runners hand on ``Evaluation.item_data``;
+    read with a default while an outcome may not have the field yet).  A runner written before
+    item data existed still returns STS's gold as the fake metric ``gold_score`` (in every
+    variant): it is taken out of the scores here and stored as the item data ``gold``, so that
+    no ``gold_score`` score is ever written again (migration 0005 moved the old ones).
+    """
+    items = {name: dict(values) for name, values in (getattr(outcome, "item_data", None) or {}).items()}
+    scores = {"": dict(outcome.scores), **{variant: dict(results) for variant, results in outcome.variant_scores.items()}}
+    for variant, results in scores.items():
+        gold = results.pop(GOLD_SCORE, None)
+        if gold is not None and variant == "":
+            items.setdefault("gold", dict(gold.per_query))
+    return scores, items
+
+
 def add_run(
     session: Session,
     model: schema.Model,
@@ -75,7 +95,7 @@ def add_run(
     reproduces_run_id: int | None = None,
     grades: list[dict] | None = None,
 ) -> int:
-    """Add a finished run, its scores and grades inside the caller's transaction; returns its id.
+    """Add a finished run, its scores, item data and grades inside the caller's transaction; returns its id.
 
     A board run moves the (model, task) current-result pointer to itself; a reproduction
     (``reproduces_run_id`` set) is stored beside the run it reproduces and leaves it alone.
@@ -98,11 +118,12 @@ def add_run(
     session.flush()
     for item in grades or []:
         session.add(schema.Grade(run_id=run.id, **item))
-    for metric, result in outcome.scores.items():
-        session.add(schema.Score(run_id=run.id, metric=metric, variant="", value=result.value, per_query=result.per_query))
-    for variant, results in outcome.variant_scores.items():
+    scores, items = scores_and_items(outcome)
+    for variant, results in scores.items():
         for metric, result in results.items():
             session.add(schema.Score(run_id=run.id, metric=metric, variant=variant, value=result.value, per_query=result.per_query))
+    for name, values in items.items():
+        session.add(schema.RunItem(run_id=run.id, name=name, values=values))
     if reproduces_run_id is None:
         current = session.get(schema.CurrentResult, (model.id, task.id))
         if current is None:

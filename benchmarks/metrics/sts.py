@@ -20,9 +20,13 @@ ties), the functions MTEB calls.  Gold scores are normalised to ``(score − min
 as MTEB does (0-5 for every set here); correlations do not depend on it.
 
 Per-item values: a correlation is not a mean of per-pair values, so each score's ``per_query``
-holds, per pair id, the model's similarity under that score's function, and the extra score
-``gold_score`` holds the normalised gold per pair (its value is the mean normalised gold).  A
-bootstrap or paired test resamples pair ids and recomputes the correlation from these two maps.
+holds, per pair id, the model's similarity under that score's function, and the run's item data
+``gold`` (table ``run_items``) the normalised gold per pair.  A bootstrap or paired test resamples
+pair ids and recomputes the correlation from these two maps.  :func:`evaluate_sts` still hands the
+gold back under :data:`GOLD_SCORE` for the runner written before item data: ``StsBenchmark.evaluate``
+takes it out as ``Evaluation.item_data``, and ``leaderboard.store`` takes it out of that runner's
+scores, so it is never stored as a score (until then, not after: issue 13 retires the entry once
+every runner calls ``BENCHMARK.evaluate``).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ STS_METRICS: tuple[str, ...] = (
     "dot_pearson",
 )
 MAIN_STS_METRIC = "cosine_spearman"
-GOLD_SCORE = "gold_score"  # not a metric: the per-pair gold that the correlations are computed against
+GOLD_SCORE = "gold_score"  # not a metric: the per-pair gold, handed back for item data (see the module docstring)
 
 _SIMILARITY_WORDS = {
     "cosine": ("cos", "cosine similarity"),
@@ -198,7 +202,8 @@ def metric_spec(*, split: str, pairs: int, subsets: list[str] | dict[str, int], 
             "(a symmetric task: MTEB encodes both sides alike with prompt_type None; e5-style models use their 'query: ' prefix)"
         ),
         "per_query": (
-            "per pair id, the model's similarity under each score's function; score 'gold_score' holds the normalised gold per pair. "
+            "per pair id, the model's similarity under each score's function; the run's item data 'gold' holds the normalised gold "
+            "per pair. "
             "Confidence intervals resample pairs and recompute the correlation from the two maps."
         ),
         "data_difference_vs_mteb": data_note,

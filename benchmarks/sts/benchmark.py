@@ -1,10 +1,11 @@
 """STS: one task per test set, cosine Spearman over the pooled gold-scored pairs, as MTEB (the contract's ``BENCHMARK``).
 
-Gold scores: :meth:`StsBenchmark.evaluate` returns the normalised gold per pair as item data
-(``{"gold": {pair id: gold}}``), which a correlation's confidence interval needs.  Until the
-``run_items`` table lands (issue 13, part V: item data stored with the run), the runner also
-stores that gold as the score row ``gold_score`` (:data:`benchmarks.metrics.sts.GOLD_SCORE`),
-as every run so far has; :func:`gold_score_row` rebuilds exactly that row from the item data.
+Gold scores are not a metric: :meth:`StsBenchmark.evaluate` returns the normalised gold per pair
+as item data (``{"gold": {pair id: gold}}``), which the run stores beside its scores (table
+``run_items``) and a correlation's confidence interval and paired test read.  Runs stored before
+revision 0005 held it as the score row ``gold_score``; the migration moved those.
+:func:`gold_score_row` rebuilds that old row from the item data, bit for bit, for a runner that
+still returns it (``leaderboard.store`` takes such a row out of the scores and stores it as item data).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def sts_task(entry: StsDataset) -> Task[StsDataset]:
         dataset=entry.name,
         split=split,
         main_score=MAIN_STS_METRIC,
-        metrics=(*STS_METRICS, GOLD_SCORE),
+        metrics=STS_METRICS,
         metric_spec={
             **metric_spec(
                 split="all pairs of SICK.txt (TRAIN+TRIAL+TEST), as MTEB's SICK-R 'test'" if split == "all" else split,
@@ -65,7 +66,7 @@ class PairPredictions:
 
 
 def gold_score_row(evaluation: Evaluation) -> MetricResult:
-    """The ``gold_score`` row runs store until run_items exists: the mean normalised gold, and the gold per pair.
+    """The ``gold_score`` row of runs before revision 0005: the mean normalised gold, and the gold per pair.
 
     ``np.mean`` over the values in pair order, as :func:`benchmarks.metrics.sts.evaluate_sts` takes it: the same bits.
     """

@@ -139,3 +139,67 @@ def test_case_variants_survive_the_upgrade_on_sqlite(tmp_path):
 
 def test_case_variants_survive_the_upgrade_on_postgresql(postgres_url):
     check_case_variants_survive_the_upgrade(postgres_url)
+
+
+def as_json(value):
+    """A JSON column read with plain SQL: text on SQLite (spacing may differ), already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def check_gold_scores_move_to_run_items(url: str) -> None:
+    """Revision 0005: every ``gold_score`` row becomes the run's item data ``gold``; every other score stays as it was."""
+    import numpy as np
+
+    engine = create_engine(url)
+    upgrade(engine, "0004")
+    gold = {"p1": 0.2, "p2": 0.8, "p3": 0.4}
+    sims = {"p1": 0.1, "p2": 0.9, "p3": 0.5}
+    score = "INSERT INTO scores (run_id, metric, variant, value, per_query) VALUES (:run, :metric, :variant, :value, :pq)"
+    with engine.begin() as c:
+        c.execute(text(
+            "INSERT INTO models (id, name, name_key, backend, families, config, config_sha256, open_weights, is_reference, updated_at,"
+            " published) VALUES (1, 'minilm', 'minilm', 'dense', '[]', '{}', 'abc', true, true, '2026-11-20 10:00:00+00:00', true)"
+        ))  # fmt: skip
+        c.execute(text("INSERT INTO tasks (id, benchmark, dataset, split, main_score, metric_spec, license, source_url)"
+                       " VALUES ('sts/sts12', 'sts', 'sts12', 'test', 'cosine_spearman', '{}', '', '')"))  # fmt: skip
+        for run in (2, 3):
+            c.execute(text(
+                "INSERT INTO runs (id, model_id, task_id, status, started_at, finished_at, config_sha256, metric_spec, manifest, kind)"
+                " VALUES (:id, 1, 'sts/sts12', 'done', '2026-11-20 10:00:00+00:00', '2026-11-20 10:01:00+00:00', 'abc', '{}', '{}', 'board')"
+            ), {"id": run})  # fmt: skip
+            for variant in ("", "dim=64"):
+                c.execute(text(score), {"run": run, "metric": "cosine_spearman", "variant": variant, "value": 0.5, "pq": json.dumps(sims)})
+                c.execute(text(score), {"run": run, "metric": "gold_score", "variant": variant, "value": 0.4666, "pq": json.dumps(gold)})
+    with engine.connect() as c:
+        before = sorted(tuple(r) for r in c.execute(text("SELECT run_id, metric, variant, value, per_query FROM scores")))
+    upgrade(engine)
+    assert schema_differences(engine) == []
+    with engine.connect() as c:
+        items = [(run, name, as_json(values)) for run, name, values in c.execute(text('SELECT run_id, name, "values" FROM run_items'))]
+        after = sorted(tuple(r) for r in c.execute(text("SELECT run_id, metric, variant, value, per_query FROM scores")))
+    assert sorted(items) == [(2, "gold", gold), (3, "gold", gold)]
+    assert after == [row for row in before if row[1] != "gold_score"]  # the other scores, untouched
+    exported = json.loads(CliRunner().invoke(main, ["export"], env={"LEADERBOARD_DB": url}).output)
+    assert "gold_score" not in {r["metric"] for r in exported}
+
+    from alembic import command
+
+    from leaderboard.migrate import _config
+
+    with engine.begin() as connection:
+        command.downgrade(_config(connection), "0004")
+    with engine.connect() as c:
+        restored = sorted(tuple(r) for r in c.execute(text("SELECT run_id, metric, variant, value, per_query FROM scores")))
+    mean = float(np.asarray(list(gold.values()), dtype=np.float64).mean())
+    expected = [row for row in before if row[1] != "gold_score"]
+    expected += [(run, "gold_score", variant, mean, json.dumps(gold)) for run in (2, 3) for variant in ("", "dim=64")]
+    assert sorted((r, m, v, x, as_json(p)) for r, m, v, x, p in restored) == sorted((r, m, v, x, as_json(p)) for r, m, v, x, p in expected)
+    engine.dispose()
+
+
+def test_gold_scores_move_to_run_items_on_sqlite(tmp_path):
+    check_gold_scores_move_to_run_items(f"sqlite:///{tmp_path / 'gold.db'}")
+
+
+def test_gold_scores_move_to_run_items_on_postgresql(postgres_url):
+    check_gold_scores_move_to_run_items(postgres_url)

@@ -279,14 +279,16 @@ def test_run_stores_scores_per_pair_values_and_provenance(tiny_sts_task, tiny_de
     with session_factory(make_engine())() as session:
         run = session.scalars(select(schema.Run)).one()
         scores = {(s.metric, s.variant): s for s in session.scalars(select(schema.Score))}
+        items = {item.name: item.values for item in session.scalars(select(schema.RunItem))}
     assert run.manifest["counts"] == {"pairs": 5, "sentences_encoded": 10}
     assert run.metric_spec["subsets"] == {"alpha": 3, "beta": 2}
     assert run.manifest["data_sha256"] == load_sts(SEMEVAL, tiny_sts_task.folder, "t").sha256
     assert "load_model" in run.manifest["timings_s"] and run.manifest["model"]["pooling"] == "mean"
     main_score = scores[("cosine_spearman", "")]
     assert set(main_score.per_query) == {"alpha:1", "alpha:3", "alpha:4", "beta:1", "beta:2"}
-    assert scores[(GOLD_SCORE, "")].per_query["beta:1"] == pytest.approx(3.25 / 5)
-    gold = scores[(GOLD_SCORE, "")].per_query
+    assert items["gold"]["beta:1"] == pytest.approx(3.25 / 5)  # the gold per pair is the run's item data, not a score
+    assert not any(metric == GOLD_SCORE for metric, _ in scores)
+    gold = items["gold"]
     assert main_score.value == pytest.approx(spearmanr([gold[k] for k in gold], [main_score.per_query[k] for k in gold])[0])
     assert ("cosine_spearman", "dim=8") in scores  # Matryoshka variant from the same embeddings
 
