@@ -25,6 +25,7 @@ from leaderboard.schema import MAX_ID, PENDING_STATES, name_key
 from submissions.policy import check_submission
 
 STATES = ("received", "queued", "running", "done", "failed", "published", "rejected")
+ADMIN_ACTIONS = ("approve", "reject", "publish")
 
 
 def _now() -> datetime:
@@ -133,6 +134,54 @@ def get_submission(session: Session, submission_id: int) -> schema.Submission:
     if sub is None:
         raise UserError(f"no submission #{submission_id}")
     return sub
+
+
+def find_submission(session: Session, submission_id: int) -> schema.Submission | None:
+    """The submission with this id, or None (ids come from ``<id:…>`` URLs, already within range)."""
+    return session.get(schema.Submission, submission_id)
+
+
+def list_submissions(
+    session: Session, *, token_id: int | None = None, state: str | None = None, limit: int, offset: int
+) -> tuple[int, list[schema.Submission]]:
+    """(total, submissions newest first) for the queue, one token's, or one state."""
+    stmt = select(schema.Submission)
+    counter = select(func.count()).select_from(schema.Submission)
+    if token_id is not None:
+        stmt = stmt.where(schema.Submission.token_id == token_id)
+        counter = counter.where(schema.Submission.token_id == token_id)
+    if state:
+        stmt = stmt.where(schema.Submission.state == state)
+        counter = counter.where(schema.Submission.state == state)
+    total = session.scalar(counter) or 0
+    rows = list(session.scalars(stmt.order_by(schema.Submission.id.desc()).limit(limit).offset(offset)))
+    return total, rows
+
+
+def queued_ahead(session: Session, sub: schema.Submission) -> int | None:
+    """How many queued submissions a worker takes before this one; None unless it is queued."""
+    if sub.state != "queued":
+        return None
+    return session.scalar(
+        select(func.count()).select_from(schema.Submission).where(schema.Submission.state == "queued", schema.Submission.id < sub.id)
+    )
+
+
+def review_queue(session: Session, *, recent: int) -> tuple[list[schema.Submission], list[schema.Submission], list[schema.Submission]]:
+    """What an admin reviews: received (to approve or reject), done (to publish), and the latest ``recent``."""
+    waiting = list(session.scalars(select(schema.Submission).where(schema.Submission.state == "received").order_by(schema.Submission.id)))
+    done = list(session.scalars(select(schema.Submission).where(schema.Submission.state == "done").order_by(schema.Submission.id)))
+    latest = list(session.scalars(select(schema.Submission).order_by(schema.Submission.id.desc()).limit(recent)))
+    return waiting, done, latest
+
+
+def apply_admin_action(session: Session, submission_id: int, action: str, note: str = "") -> schema.Submission:
+    """approve / reject / publish one submission (the caller has checked the admin token); a wrong state is a UserError."""
+    if action not in ADMIN_ACTIONS:
+        raise UserError(f"action must be one of {', '.join(ADMIN_ACTIONS)}, not {action!r}")
+    if action == "publish":
+        return publish(session, submission_id, note)
+    return review(session, submission_id, approve=action == "approve", note=note)
 
 
 def review(session: Session, submission_id: int, *, approve: bool, note: str = "") -> schema.Submission:

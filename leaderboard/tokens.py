@@ -2,7 +2,7 @@
 
 A token can be revoked (``leaderboard tokens revoke NAME``): the API refuses it at once, and its
 ``session_generation`` is bumped so that every browser session signed in with it ends too
-(``web.submissions.remembered_token`` compares the generation on every request).
+(the site's ``remembered_token`` compares the generation on every request, :func:`token_by_hash`).
 """
 
 from __future__ import annotations
@@ -54,6 +54,14 @@ def verify_token(session: Session, token: str | None) -> schema.ApiToken:
     if row is None or row.revoked:
         raise UserError("unknown or revoked token")
     return row
+
+
+def token_by_hash(session: Session, token_sha256: str | None) -> schema.ApiToken | None:
+    """The valid (not revoked) token with this sha256, or None: how a browser session finds the token it remembers."""
+    if not isinstance(token_sha256, str) or not token_sha256:
+        return None
+    row = session.scalar(select(schema.ApiToken).where(schema.ApiToken.token_sha256 == token_sha256))
+    return None if row is None or row.revoked else row
 
 
 def revoke_token(session: Session, name: str) -> schema.ApiToken:

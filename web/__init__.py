@@ -3,7 +3,8 @@
 Blueprints: :mod:`web.pages` (HTML), :mod:`web.api` (JSON under ``/api/v1/``),
 :mod:`web.plots` (PNG figures) and :mod:`web.submissions` (the submit form, status pages and
 the admin review: the only pages that write, each POST checked against a CSRF token).
-Everything read from the database is cached per data version (:mod:`web.cache`).  Responses
+Everything read from the database comes from :mod:`leaderboard.views` and is cached per data
+version (:mod:`web.views`, :mod:`web.cache`).  Responses
 carry a strict Content-Security-Policy: no inline script or style, so nothing a user submits
 can run in a visitor's browser.
 """
@@ -152,7 +153,8 @@ def create_app(db_url: str | None = None) -> Flask:
         return render_template("error.html", error=None), 500
 
     app.jinja_env.filters.update(f4=fmt4, signed4=signed4, human=human_count, when=when)
-    from web.labels import benchmark_name
+    from leaderboard.views.labels import benchmark_name
+    from leaderboard.views.snapshot import registered_benchmarks, registered_tasks
 
     app.jinja_env.globals.update(url_with=url_with, url_for=url_for, benchmark_name=benchmark_name)
     app.jinja_env.trim_blocks = True
@@ -160,9 +162,6 @@ def create_app(db_url: str | None = None) -> Flask:
 
     @app.context_processor
     def navigation():
-        from web.labels import benchmark_name
-        from web.pages import registered_benchmarks
-
         return {"nav_benchmarks": [(b, benchmark_name(b)) for b in registered_benchmarks()]}
 
     from web.api import api
@@ -176,7 +175,5 @@ def create_app(db_url: str | None = None) -> Flask:
     app.register_blueprint(submit_pages)
     # Import the task registry now (scipy/scikit-learn come with some benchmarks: ~2 s), so that
     # no visitor waits for it and gunicorn --preload shares it between workers.
-    from web.pages import registered_tasks
-
     registered_tasks()
     return app

@@ -26,17 +26,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import statistics
 import threading
 
 from flask import Blueprint, Response, abort, request
 
-from leaderboard import queries
+from leaderboard.views.labels import benchmark_name
+from leaderboard.views.runs import dimension_scores, throughputs
+from leaderboard.views.snapshot import ModelInfo
 from web.cache import cache, db_session, snapshot, version
 from web.filters import Filters, request_filters
-from web.labels import benchmark_name, metric_label
-from web.pages import board, known_benchmarks
+from web.views import benchmarks, board
 
 plots = Blueprint("plots", __name__, url_prefix="/plots")
 
@@ -87,19 +87,18 @@ def _empty(message: str, width: float = 6.4, height: float = 3.6) -> bytes:
     return _png(fig)
 
 
-def _color(model: queries.ModelInfo) -> str:
+def _color(model: ModelInfo) -> str:
     return FAMILY_COLORS.get(model.families[0] if model.families else "", "#57606a")
 
 
 def _main_label(table) -> str:
-    labels = sorted({metric_label(t.main_score, t) for t in table.columns})
+    labels = sorted({header.metric_label for header in table.headers})
     return " / ".join(labels) if labels else "main score"
 
 
 def _benchmark_arg() -> str:
-    snap = snapshot()
     benchmark = request.args.get("benchmark") or "beir"
-    if benchmark not in known_benchmarks(snap):
+    if benchmark not in benchmarks():
         abort(404, description=f"unknown benchmark {benchmark!r}")
     return benchmark
 
@@ -205,32 +204,14 @@ def render_bars(benchmark: str, names: list[str]) -> bytes:
     return _png(fig)
 
 
-_DIM = re.compile(r"^dim=(\d+)$")
-
-
-def is_dim_variant(variant: str) -> bool:
-    """A Matryoshka truncation ("dim=64"), not another variant of a run (ARO's "fp16-aro")."""
-    return bool(_DIM.match(variant))
-
-
 def render_dims(benchmark: str, filters: Filters) -> bytes:
-    """Per model: mean main score over the tasks where it has every one of its dims (plus full size)."""
+    """Per model: mean main score over the tasks where it has every one of its sizes (the run's own full size included)."""
     snap = snapshot()
-    variants = queries.variant_main_scores(db_session(), benchmark)
-    per_model: dict[int, dict[str, dict[int, float]]] = {}
-    for model_id, task_id, variant, value in variants:
-        match = _DIM.match(variant)
-        if match:
-            per_model.setdefault(model_id, {}).setdefault(task_id, {})[int(match[1])] = value
     lines = []
-    for model_id, tasks in per_model.items():
+    for model_id, tasks in dimension_scores(db_session(), snap, benchmark).items():
         model = snap.models.get(model_id)
         if model is None or not filters.keeps(model):
             continue
-        for task_id, dims in tasks.items():
-            full = snap.cell(model_id, task_id)
-            if full is not None and model.embedding_dim and model.embedding_dim not in dims:
-                dims[model.embedding_dim] = full[0]
         dim_sets = [frozenset(d) for d in tasks.values()]
         common = frozenset.intersection(*dim_sets) if dim_sets else frozenset()
         usable = [d for d in tasks.values() if common <= frozenset(d)]
@@ -260,7 +241,7 @@ def render_throughput(benchmark: str, filters: Filters) -> bytes:
     means = {r.model.id: r for r in table.rows}
     speeds: dict[int, list[float]] = {}
     devices: dict[int, set[str]] = {}
-    for model_id, _task, per_s, device in queries.throughputs(db_session(), benchmark):
+    for model_id, _task, per_s, device in throughputs(db_session(), benchmark):
         speeds.setdefault(model_id, []).append(per_s)
         devices.setdefault(model_id, set()).add(device)
     points = []

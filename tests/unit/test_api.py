@@ -115,7 +115,7 @@ def test_models_and_one_model(seeded, client):
     assert results["beir/scifact"]["scores"]["ndcg_at_10"] == seeded.main[name]["beir/scifact"]
     reported = next(r for r in body["reported"] if r["task"] == "beir/scifact" and r["metric"] == "ndcg_at_10")
     assert set(reported) == {"task", "metric", "reported", "source", "ours", "delta", "grade", "run_id"} | {
-        "reproduced", "reproduced_grade", "reproduction_run_id", "reproductions"
+        "reproduced", "reproduced_grade", "reproduction_run_id", "reproductions", "mean_covers"
     }  # fmt: skip
     assert reported["grade"] == grade(reported["reported"], seeded.main[name]["beir/scifact"], "ndcg_at_10")
     variants = next(r for r in client.get("/api/v1/models/community-e5-small").json["results"] if r["task"] == "beir/scifact")

@@ -1,0 +1,70 @@
+"""``/runs/<id>``: a run's scores per variant, grades, manifest and metric spec; ``format=json`` downloads them."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+
+from leaderboard.serialize import dumps
+from web import views
+from web.cache import cached_response
+from web.pages import pages
+
+MANIFEST_SECTIONS = (
+    ("Hashes", ("config_sha256", "weights_sha256", "data_sha256", "data_files", "git_commit")),
+    ("Versions", ("versions",)),
+    ("Hardware", ("hardware", "peak_memory_mb")),
+    ("Timings (seconds)", ("timings_s", "total_s")),
+    ("Model as run", ("model", "dtype", "batch_size", "seed")),
+    ("Data", ("counts", "search")),
+)
+
+
+def manifest_sections(manifest: dict) -> list[tuple[str, dict]]:
+    """The manifest split into the sections shown on run and model pages; unknown keys go to "Other"."""
+    manifest = manifest if isinstance(manifest, dict) else {}
+    used: set[str] = set()
+    sections = []
+    for title, keys in MANIFEST_SECTIONS:
+        part = {k: manifest[k] for k in keys if k in manifest}
+        used.update(part)
+        if len(part) == 1 and isinstance(next(iter(part.values())), dict) and title in ("Versions",):
+            part = next(iter(part.values()))
+        if part:
+            sections.append((title, part))
+    rest = {k: v for k, v in manifest.items() if k not in used}
+    if rest:
+        sections.append(("Other", rest))
+    return sections
+
+
+@pages.get("/runs/<id:run_id>")
+@cached_response
+def run_page(run_id: int):
+    view = views.run(run_id)
+    if view is None:  # unknown, or of an unpublished submission (those stay private)
+        abort(404, description=f"There is no run {run_id}.")
+    summary = view.summary
+    if request.args.get("format") == "json":
+        body = {
+            "id": summary.id,
+            "model": view.model.name if view.model else None,
+            "task": summary.task_id,
+            "kind": summary.kind,
+            "current": summary.current,
+            "manifest": summary.manifest,
+            "metric_spec": view.metric_spec,
+        }
+        response = Response(dumps(body, indent=1, default=str), mimetype="application/json")
+        response.headers["Content-Disposition"] = f'attachment; filename="run-{run_id}.json"'
+        return response
+    return render_template(
+        "run.html",
+        run=summary,
+        view=view,
+        model=view.model,
+        task=view.task,
+        variants=view.variants,
+        metrics=[(m.name, m.label, m.definition) for m in view.metrics],
+        sections=manifest_sections(summary.manifest or {}),
+        commands=view.commands,
+    )
