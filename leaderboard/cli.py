@@ -14,7 +14,8 @@ import click
 from leaderboard.commands.data import data
 from leaderboard.commands.models import models
 from leaderboard.commands.reproduce import compare, reproduce
-from leaderboard.commands.run import export, import_results, results, run
+from leaderboard.commands.results import export, import_results, results
+from leaderboard.commands.run import run
 from leaderboard.commands.serve import db, demo, serve
 from leaderboard.commands.submit import submissions, submit, tokens, worker
 

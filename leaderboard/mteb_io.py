@@ -71,16 +71,19 @@ def _model_meta(model: schema.Model, revision: str) -> dict:
     }
 
 
-def export_mteb(session: Session, out_dir: Path) -> list[Path]:
-    """Write every current result as MTEB result files; returns the files written."""
+def export_mteb(session: Session, out_dir: Path, *, include_unpublished: bool = False) -> list[Path]:
+    """Write every current result of published models (all models with ``include_unpublished``) as MTEB result files."""
     import mteb
     from mteb.results import TaskResult
 
-    rows = session.execute(
+    stmt = (
         select(schema.Model, schema.Run)
         .join(schema.CurrentResult, schema.CurrentResult.model_id == schema.Model.id)
         .join(schema.Run, schema.Run.id == schema.CurrentResult.run_id)
-    ).all()
+    )
+    if not include_unpublished:
+        stmt = stmt.where(schema.Model.published.is_(True))
+    rows = session.execute(stmt).all()
     grouped: dict[tuple[int, str], dict[str, dict]] = defaultdict(dict)  # (model, mteb task) -> subset -> scores
     models: dict[int, schema.Model] = {}
     times: dict[tuple[int, str], float] = defaultdict(float)

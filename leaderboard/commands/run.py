@@ -1,9 +1,8 @@
-"""`leaderboard run`, `results` and `export`: execute and store, then read back."""
+"""`leaderboard run`: execute and store (reading back: `leaderboard/commands/results.py`)."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import click
 
@@ -91,87 +90,3 @@ def run(model: str, task_list: str, backend: str, address: str | None) -> None:
     from benchmarks.registry import expand_task_ids
 
     execute_and_store(model, expand_task_ids(task_list), backend=backend, address=address)
-
-
-# --------------------------------------------------------------------------- results
-@click.command()
-@click.option("--benchmark", default="beir", show_default=True)
-@one_line_errors
-def results(benchmark: str) -> None:
-    """Print the model × task table of main scores (current runs), ranked exactly as the site ranks it.
-
-    The same board as the site's benchmark page (``queries.board_table`` on a snapshot of the
-    published models): complete rows by their mean (CQADupStack's forums count once), equal means
-    sharing a rank, partial rows after them, unranked.
-    """
-    from leaderboard.db import make_engine, session_factory
-    from leaderboard.queries import board_table, load_snapshot
-
-    with session_factory(make_engine())() as session:
-        table = board_table(load_snapshot(session), benchmark)
-    if not table.rows:
-        click.echo(f"no {benchmark} results yet; try 'leaderboard run bm25s-flat --tasks beir/scifact'")
-        return
-    width = max(len(row.model.name) for row in table.rows) + 2
-    click.echo(f"{'rank':>4}  " + "model".ljust(width) + "".join(f"{task.dataset:>16}" for task in table.columns) + f"{'mean':>10}")
-    for row in table.rows:
-        cells = "".join(f"{value:>16.4f}" if value is not None else f"{'–':>16}" for value in row.values)
-        mean = f"{row.mean:>10.4f}" if row.mean is not None else f"{'partial':>10}"
-        rank = f"{row.rank:>4}" if row.rank is not None else f"{'':>4}"
-        click.echo(f"{rank}  " + row.model.name.ljust(width) + cells + mean)
-    click.echo(f"mean over: {', '.join(table.rows[0].covers)}" if table.rows[0].complete else "no row has every task yet")
-
-
-@click.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "mteb"]), default="json", show_default=True)
-@click.argument("out_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
-@one_line_errors
-def export(fmt: str, out_dir: Path | None) -> None:
-    """Every stored score as JSON or CSV records on stdout, or MTEB result files into OUT_DIR."""
-    import csv
-    import sys
-
-    from leaderboard.db import make_engine, session_factory
-    from leaderboard.queries import all_scores
-    from leaderboard.serialize import csv_cell, dumps
-
-    with session_factory(make_engine())() as session:
-        if fmt == "mteb":
-            from leaderboard.mteb_io import export_mteb
-
-            if out_dir is None:
-                raise UserError("export --format mteb needs an output folder: leaderboard export --format mteb DIR")
-            try:
-                written = export_mteb(session, out_dir)
-            except OSError as err:
-                raise UserError(f"{out_dir}: cannot write the MTEB files there ({err.strerror or err}); pick a writable folder") from err
-            click.echo(f"wrote {len(written)} MTEB result files under {out_dir}")
-            return
-        records = all_scores(session)
-    if fmt == "json":
-        click.echo(dumps(records, indent=1))  # strict JSON: a non-finite value is null
-        return
-    columns = list(records[0]) if records else ["model", "task", "metric", "value", "run_id"]
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([csv_cell(record.get(column)) for column in columns] for record in records)
-
-
-@click.command("import")
-@click.option("--format", "fmt", type=click.Choice(["mteb"]), default="mteb", show_default=True)
-@click.option("--source", "source_label", help="How to name the source of these numbers (default: 'MTEB results').")
-@click.argument("in_dir", type=click.Path(path_type=Path))
-@one_line_errors
-def import_results(fmt: str, source_label: str | None, in_dir: Path) -> None:
-    """Read MTEB result files from IN_DIR as reported numbers of the matching models."""
-    from leaderboard.db import make_engine, session_factory
-    from leaderboard.mteb_io import import_mteb
-    from leaderboard.store import upsert_model
-    from submissions.registry import reference_configs
-
-    with session_factory(make_engine())() as session, session.begin():
-        for config, _path in reference_configs().values():  # so reference models match even before their first run
-            if config.weights and config.weights.hf:
-                upsert_model(session, config, is_reference=True)
-        stored = import_mteb(session, in_dir, source_label=source_label)
-    click.echo(f"stored {stored} reported scores from {in_dir}")

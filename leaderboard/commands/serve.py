@@ -30,7 +30,7 @@ def demo(port: int, rerun: bool, no_serve: bool) -> None:
     from benchmarks.data_status import data_status
     from benchmarks.registry import all_tasks
     from leaderboard.db import make_engine, session_factory
-    from leaderboard.queries import current_main_scores
+    from leaderboard.views.scores import current_main_scores
     from runners.jvm import lucene_searcher_class
     from runners.session import supports
     from submissions.registry import reference_configs
