@@ -10,24 +10,6 @@ import click
 from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 
-REPORT_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Reproduction of {{ model }}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}
-td,th{padding:.3rem .7rem;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}
-.OK{color:#176f2c;font-weight:600}.OKish{color:#9a6700;font-weight:600}.FAIL{color:#b3261e;font-weight:600}</style></head>
-<body><h1>Reproduction of {{ model }}</h1>
-<p>Command: <code>{{ command }}</code></p>
-<table><thead><tr><th>task</th><th>metric</th><th>reported</th><th>board</th><th>local</th><th>Δ</th><th>grade</th><th>tolerance</th>
-<th>source</th></tr></thead>
-<tbody>{% for c in cells %}<tr><td>{{ c.task }}</td><td>{{ c.metric }}</td>
-<td>{{ fmt(c.reported) }}</td><td>{{ fmt(c.board) }}</td><td>{{ '%.5f' % c.local }}</td><td>{{ signed(c.delta) }}</td>
-<td class="{{ c.worst or '' }}">{{ c.worst or 'not graded' }}</td><td>{{ c.rules }}</td><td>{{ c.reported_source }}</td></tr>
-{% endfor %}</tbody></table>
-<p>OK: equal at the reported precision (≤4 decimals); OKish: within the tolerance of the rule named; FAIL: otherwise.</p>
-<ul>{% for rule in rules %}<li><b>{{ rule.name }}</b> ±{{ rule.tolerance }}: {{ rule.reason }}</li>{% endfor %}</ul>
-</body></html>
-"""
-
 
 def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.5f}".rstrip("0").rstrip(".")
@@ -49,8 +31,6 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
 
     Exits 1 when any cell is FAIL.
     """
-    import jinja2
-
     from benchmarks.registry import expand_task_ids, get_task
     from leaderboard.db import make_engine, session_factory
     from leaderboard.grading import TOLERANCES
@@ -120,17 +100,15 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
         click.echo(f"{c.task:22} {c.metric:16} {values}  {c.rules or '–':30} {c.worst or 'not graded'}")
     if report_path:
         command = "leaderboard reproduce " + ("--all" if all_models else str(model)) + (f" --tasks {task_list}" if task_list else "")
-        html = (
-            jinja2.Environment(autoescape=True)
-            .from_string(REPORT_TEMPLATE)
-            .render(
-                model="all reference models" if all_models else model,
-                command=command,
-                cells=cells,
-                rules=TOLERANCES,
-                fmt=_fmt,
-                signed=_signed,
-            )
+        from web.reports import reproduction_report
+
+        html = reproduction_report(
+            model="all reference models" if all_models else model,
+            command=command,
+            cells=cells,
+            rules=TOLERANCES,
+            fmt=_fmt,
+            signed=_signed,
         )
         report_path.write_text(html, encoding="utf-8")
         click.echo(f"report written to {report_path}")
@@ -150,7 +128,8 @@ def compare(model_a: str, model_b: str, task_list: str | None) -> None:
     from benchmarks.registry import expand_task_ids
     from leaderboard import schema
     from leaderboard.db import make_engine, session_factory
-    from leaderboard.stats import paired_randomization_test, random_effects_meta, spearman_contributions
+    from leaderboard.stats import paired_randomization_test, paired_values, random_effects_meta, statistic_for
+    from leaderboard.views.items import GOLD
 
     with session_factory(make_engine())() as session:
 
@@ -165,13 +144,19 @@ def compare(model_a: str, model_b: str, task_list: str | None) -> None:
             return dict(session.execute(stmt).all())
 
         def item_values(name: str, task_id: str, score: schema.Score) -> dict[str, float]:
-            """Per-query values whose mean is the main score (STS: Spearman terms, see stats)."""
-            if not task_id.startswith("sts/"):
-                return score.per_query
-            gold = session.scalar(select(schema.Score).where(schema.Score.run_id == score.run_id, schema.Score.metric == "gold_score"))
-            if gold is None:
-                raise UserError(f"{name} on {task_id}: the run stores no gold scores; rerun it to compare")
-            return spearman_contributions(score.per_query, gold.per_query)
+            """Per-item values whose mean the test compares, as the metric's declared aggregation says (leaderboard.stats)."""
+            statistic = statistic_for(task_id, score.metric)
+            gold = None
+            if statistic in ("spearman", "pearson"):  # a correlation: each pair's contribution, from the run's gold
+                gold = session.scalar(
+                    select(schema.RunItem.values).where(schema.RunItem.run_id == score.run_id, schema.RunItem.name == GOLD)
+                )
+                if gold is None:
+                    raise UserError(f"{name} on {task_id}: the run stores no gold scores; rerun it to compare")
+            values = paired_values(statistic, score.per_query or {}, gold)
+            if values is None:
+                raise UserError(f"{name} on {task_id}: the run stores no per-item values to compare; rerun it to compare")
+            return values
 
         a_scores, b_scores = main_scores(model_a), main_scores(model_b)
         for name, found in ((model_a, a_scores), (model_b, b_scores)):
