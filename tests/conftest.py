@@ -50,6 +50,7 @@ DB_FREE_MODULES = {
     "test_empty_queries",
     "test_exact_search",
     "test_faiss_search",
+    "test_layering",
     "test_lucene_analyzer",
     "test_ray_backend",
     "test_registry",
