@@ -123,3 +123,23 @@ def long_modules() -> dict[str, int]:
 def test_no_module_is_over_about_400_lines():
     """Small modules with one job (tests and migrations aside): none over the limit, none allowed by name."""
     assert long_modules() == {}
+
+
+def html_strings(package: str) -> list[str]:
+    """Modules of ``package`` with a string constant that is HTML markup."""
+    out = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and any(tag in node.value for tag in ("<html", "<td", "<table"))
+            ):
+                out.append(f"{relative(path)}:{node.lineno}")
+    return out
+
+
+def test_leaderboard_renders_no_html():
+    """leaderboard/ must not render HTML (its README): the reproduce report is a template under web/templates."""
+    assert html_strings("leaderboard") == []
+    assert (ROOT / "web" / "templates" / "reproduction_report.html").is_file()

@@ -165,7 +165,8 @@ def check_gold_scores_move_to_run_items(url: str) -> None:
         for run in (2, 3):
             c.execute(text(
                 "INSERT INTO runs (id, model_id, task_id, status, started_at, finished_at, config_sha256, metric_spec, manifest, kind)"
-                " VALUES (:id, 1, 'sts/sts12', 'done', '2026-11-20 10:00:00+00:00', '2026-11-20 10:01:00+00:00', 'abc', '{}', '{}', 'board')"
+                " VALUES (:id, 1, 'sts/sts12', 'done', '2026-11-20 10:00:00+00:00', '2026-11-20 10:01:00+00:00', 'abc', '{}', '{}',"
+                " 'board')"
             ), {"id": run})  # fmt: skip
             for variant in ("", "dim=64"):
                 c.execute(text(score), {"run": run, "metric": "cosine_spearman", "variant": variant, "value": 0.5, "pq": json.dumps(sims)})

@@ -432,3 +432,79 @@ def test_cli_results_ranks_exactly_as_the_site(seeded, client):
     site = {r["model"]: r["rank"] for r in client.get("/api/v1/benchmarks/beir").json["rows"] if r["rank"] is not None}
     assert {name: int(rank) for name, rank in lines.items()} == site
     assert site["tie-a"] == site["tie-b"] == 1
+
+
+def test_cli_results_shows_the_zero_shot_state_the_site_shows(seeded, client):
+    """Zero-shot is true, false or unknown in every view: the board, its API and CSV, and `leaderboard results`."""
+    from click.testing import CliRunner
+
+    from leaderboard.cli import main
+
+    for task_id in BEIR_TASKS:
+        add_result("lists-nothing", task_id, 0.31)  # no config: training data unknown
+    printed = CliRunner().invoke(main, ["results", "--benchmark", "beir"]).output
+    header, *lines = printed.splitlines()
+    assert header.split()[-1] == "zero-shot"
+    printed_state = {line.split()[1]: line.split()[-1] for line in lines if line.split() and line.split()[0].isdigit()}
+    api = {r["model"]: r["zero_shot"] for r in client.get("/api/v1/benchmarks/beir").json["rows"] if r["rank"] is not None}
+    as_csv = {
+        r["model"]: r["zero_shot"] for r in csv.DictReader(io.StringIO(client.get("/benchmarks/beir?format=csv").get_data(as_text=True)))
+    }
+    words = {True: "yes", False: "no", None: "unknown"}
+    assert printed_state == {model: words[state] for model, state in api.items()}
+    assert api["community-e5-small"] is False and api["lists-nothing"] is None and api["bm25s-flat"] is True
+    assert as_csv["community-e5-small"] == "false" and as_csv["lists-nothing"] == "" and as_csv["bm25s-flat"] == "true"
+    trained = next(line for line in lines if line.split()[1:2] == ["community-e5-small"])
+    assert f"{seeded.main['community-e5-small']['beir/fiqa']:.4f}†" in trained  # the score on its training data, marked
+    assert "†: on the model's training data" in printed
+
+
+def test_every_mean_says_what_it_covers(seeded, client):
+    """The board's HTML, API and CSV, the home page's overall download and `leaderboard results` list what a mean averages."""
+    from click.testing import CliRunner
+
+    from leaderboard.cli import main
+
+    covers = ["fiqa", "nfcorpus", "scifact"]
+    rows = {r["model"]: r for r in client.get("/api/v1/benchmarks/beir").json["rows"]}
+    assert rows["bm25s-flat"]["mean_covers"] == covers
+    board_csv = {r["model"]: r for r in csv.DictReader(io.StringIO(client.get("/benchmarks/beir?format=csv").get_data(as_text=True)))}
+    assert board_csv["bm25s-flat"]["mean_covers"] == "; ".join(covers)
+    overall = {r["model"]: r for r in csv.DictReader(io.StringIO(client.get("/?format=csv").get_data(as_text=True)))}
+    assert overall["bm25s-flat"]["beir_covers"] == "; ".join(covers) and overall["all-MiniLM-L6-v2"]["beir_covers"] == ""
+    html = client.get("/benchmarks/beir").get_data(as_text=True)
+    assert f"mean over 3 datasets ({', '.join(covers)})" in html.split('data-model="bm25s-flat"', 1)[1].split("</tr>", 1)[0]
+    assert f"mean over: {', '.join(covers)}" in CliRunner().invoke(main, ["results", "--benchmark", "beir"]).output
+
+
+def test_export_leaves_out_unpublished_models_unless_an_admin_asks(seeded):
+    """`leaderboard export` listed submissions the site hides until they are published."""
+    from click.testing import CliRunner
+
+    from leaderboard.cli import main
+
+    add_result("pending-submission", "beir/scifact", 0.8123, published=False)
+    public = json.loads(CliRunner().invoke(main, ["export", "--format", "json"]).output)
+    assert "pending-submission" not in {r["model"] for r in public} and "bm25s-flat" in {r["model"] for r in public}
+    as_csv = CliRunner().invoke(main, ["export", "--format", "csv"]).output
+    assert "pending-submission" not in as_csv
+    everything = json.loads(CliRunner().invoke(main, ["export", "--format", "json", "--include-unpublished"]).output)
+    assert {r["value"] for r in everything if r["model"] == "pending-submission"} == {0.8123}
+
+
+def test_a_number_reported_for_all_of_beir_is_compared_with_the_mean_as_beir_takes_it(client):
+    """CQADupStack's 12 forums count once in our mean too when a model reports one BEIR average."""
+    from benchmarks.registry import all_tasks
+
+    beir = sorted(t.id for t in all_tasks().values() if t.benchmark == "beir")
+    forums = [t for t in beir if all_tasks()[t].group == "cqadupstack"]
+    assert len(forums) == 12
+    for task_id in beir:
+        add_result("averaged", task_id, 0.0 if task_id in forums else 1.0)
+    with session_factory(make_engine())() as session, session.begin():
+        model = session.query(schema.Model).filter_by(name="averaged").one()
+        session.add(schema.ReportedScore(model_id=model.id, task_id="beir", metric="ndcg_at_10", value=0.9, source="paper"))
+    reported = client.get("/api/v1/models/averaged").json["reported"][0]
+    datasets = len(beir) - len(forums) + 1
+    assert reported["ours"] == pytest.approx((datasets - 1) / datasets)  # not (26 - 12) / 26
+    assert "cqadupstack (12 tasks)" in reported["mean_covers"] and len(reported["mean_covers"]) == datasets
