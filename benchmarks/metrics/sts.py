@@ -25,8 +25,8 @@ holds, per pair id, the model's similarity under that score's function, and the 
 pair ids and recomputes the correlation from these two maps.  :func:`evaluate_sts` still hands the
 gold back under :data:`GOLD_SCORE` for the runner written before item data: ``StsBenchmark.evaluate``
 takes it out as ``Evaluation.item_data``, and ``leaderboard.store`` takes it out of that runner's
-scores, so it is never stored as a score (until then, not after: issue 13 retires the entry once
-every runner calls ``BENCHMARK.evaluate``).
+scores, so it is never stored as a score.  The entry goes once every runner calls
+``BENCHMARK.evaluate`` (issue 13, the runners' part).
 """
 
 from __future__ import annotations

@@ -6,18 +6,19 @@ of the per-item values, a correlation recomputed from the per-item predictions a
 item data ``gold``, or none for a macro average over groups.  ``leaderboard compare`` and the
 site's intervals and rank tests all call these functions.
 
-The single-call functions (:func:`bootstrap_ci`, :func:`paired_randomization_test`) define the
-numbers; the batched kernels below them (:func:`mean_intervals`, :func:`correlation_interval`,
-:func:`randomization_p_values`, :func:`pair_effect`) compute the same draws for thousands of
-cells at once (a board has thousands: same seed, same calls to the generator, applied with a
-matrix product), equal to the single-call ones to floating-point rounding (the unit tests check
-it).  Caching them per run is the site's job (:mod:`web.confidence`).
+The single-call functions of :mod:`~leaderboard.stats.reference` (:func:`bootstrap_ci`,
+:func:`paired_randomization_test`, :func:`random_effects_meta`) define the numbers; the batched
+kernels of :mod:`~leaderboard.stats.batched` (:func:`mean_intervals`, :func:`correlation_interval`,
+:func:`randomization_p_values`, :func:`pair_effect`, :func:`compute_intervals`) compute the same
+draws for thousands of cells at once (a board has thousands: same seed, same calls to the
+generator, applied with a matrix product), equal to the single-call ones to floating-point
+rounding (the unit tests check it).  Caching them per run is the site's job (:mod:`web.confidence`).
 
 Choices (fixed so that numbers on the board are reproducible):
 - Bootstrap: 1,000 resamples of the queries (items) with replacement, seed 0, percentile
   interval at 95%.  The statistic is the mean of the per-query values, which is exactly the
-  main score for every mean-based metric (nDCG@10, Recall, accuracy, F1 per pair…).  Tasks
-  whose score is not a mean (STS Spearman) pass their own ``statistic`` over item indices.
+  main score for every mean-based metric (nDCG@10, Recall, accuracy, F1 per pair…).  A
+  correlation (STS Spearman) is recomputed on each resample of the pairs, with the run's gold.
 - Paired test: paired randomisation (sign-flip) test on per-query differences, two-sided
   (Smucker et al., 2007 recommend randomisation tests for IR).  With at most 2^13 sign
   patterns every pattern is enumerated and p is exact; otherwise 10,000 random patterns,
