@@ -72,7 +72,16 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch, request):
-    """Every test gets its own cache and database; nothing touches the user's files."""
+    """Every test gets its own cache and database; nothing touches the user's files.
+
+    The task registry is built here, before the test changes the environment: ``all_tasks()`` is
+    cached, and one first built inside a test that sets ``LEADERBOARD_BEIR_EXTRA`` (``tiny_task``)
+    would keep that test's private datasets for every later test, once a test that registers a
+    benchmark (and so clears the cache) ran before it.
+    """
+    from benchmarks.registry import all_tasks
+
+    all_tasks()
     monkeypatch.setenv("LEADERBOARD_CACHE_DIR", str(tmp_path / "cache"))
     if request.node.get_closest_marker("no_db"):
         monkeypatch.setenv("LEADERBOARD_DB", NO_DATABASE_URL)

@@ -5,7 +5,10 @@ and ``leaderboard results`` all read :func:`board_table`.  A missing cell is ``N
 counts as 0; a mean is :func:`benchmarks.aggregate.benchmark_mean` (CQADupStack's forums
 averaged first, counted as one dataset) and says what it covers; only complete rows are ranked
 and equal means share a rank (:func:`tied_ranks`); zero-shot flags are
-:mod:`benchmarks.zero_shot`'s tri-state.
+:mod:`benchmarks.zero_shot`'s tri-state.  :class:`BoardTable` is the board's view (with
+:class:`~leaderboard.views.tasks.TaskView`, :class:`~leaderboard.views.models.ModelView` and
+:class:`~leaderboard.views.runs.RunView`): built once per (data version, filters), formatted by
+the page, its CSV/JSON download, the API and the CLI.
 """
 
 from __future__ import annotations
