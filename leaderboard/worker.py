@@ -1,5 +1,7 @@
 """``leaderboard worker``: claim queued submissions and run each in a child process.
 
+When a job ends the worker logs one line with its outcome (:func:`outcome_line`).
+
 Why a child process: the runtime limit can then be enforced by killing it, a crash in model
 code cannot take the worker down, and the child dies with the worker (PR_SET_PDEATHSIG on
 Linux), so a killed worker leaves no orphan writing results.  While the child runs the worker
@@ -43,6 +45,25 @@ def _tail(path: Path, size: int = 64_000) -> str:
     except OSError:
         return ""
     return data[-size:].decode("utf-8", errors="replace")
+
+
+def outcome_line(sub: schema.Submission) -> str:
+    """The one line the worker prints when a job ends: ``#N model: done, 3 runs stored`` / ``failed: <error>`` / ``re-queued``.
+
+    The error is the public one (``leaderboard.public_log``), the same words the submitter reads;
+    the job's full output is logged above it when the job did not exit cleanly.
+    """
+    head = f"#{sub.id} {sub.model_name}"
+    if sub.state in ("done", "published"):
+        runs = len(sub.run_ids or [])
+        return f"{head}: done, {runs} run{'' if runs == 1 else 's'} stored" + (", published" if sub.state == "published" else "")
+    if sub.state == "failed":
+        return f"{head}: failed: {sub.error or 'no reason given'}"
+    if sub.state == "queued":
+        note = str((sub.history or [{}])[-1].get("note", ""))
+        reason = note.partition("re-queued: ")[2] or note
+        return f"{head}: re-queued after attempt {sub.attempts} of {sub.max_attempts}" + (f": {reason}" if reason else "")
+    return f"{head}: {sub.state}"  # e.g. running: re-queued while it ran and claimed by another worker
 
 
 class Worker:
@@ -98,6 +119,8 @@ class Worker:
                 )
             with session.begin():
                 session.execute(update(schema.Submission).where(schema.Submission.id == submission_id).values(log_tail=public_log(tail)))
+        with self.make_session() as session:
+            log.info("%s", outcome_line(session.get(schema.Submission, submission_id)))
         return True
 
     def run_forever(self, *, once: bool = False) -> None:
