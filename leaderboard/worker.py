@@ -1,6 +1,8 @@
 """``leaderboard worker``: claim queued submissions and run each in a child process.
 
-When a job ends the worker logs one line with its outcome (:func:`outcome_line`).
+The child is ``python -m leaderboard.worker_child`` (quiet libraries, no progress bars, the job
+log format the public tail keeps); when it ends the worker logs one line with the job's outcome
+(:func:`outcome_line`).
 
 Why a child process: the runtime limit can then be enforced by killing it, a crash in model
 code cannot take the worker down, and the child dies with the worker (PR_SET_PDEATHSIG on
@@ -47,6 +49,11 @@ def _tail(path: Path, size: int = 64_000) -> str:
     return data[-size:].decode("utf-8", errors="replace")
 
 
+def child_environment() -> dict[str, str]:
+    """The job's environment: ours, without progress bars (its output is a file; see leaderboard/worker_child.py)."""
+    return {**os.environ, "TQDM_DISABLE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+
+
 def outcome_line(sub: schema.Submission) -> str:
     """The one line the worker prints when a job ends: ``#N model: done, 3 runs stored`` / ``failed: <error>`` / ``re-queued``.
 
@@ -88,9 +95,10 @@ class Worker:
         with tempfile.NamedTemporaryFile(prefix=f"submission-{submission_id}-", suffix=".log", delete=False) as log_file:
             log_path = Path(log_file.name)
             child = subprocess.Popen(
-                [sys.executable, "-m", "leaderboard.job", str(submission_id), claim],
+                [sys.executable, "-m", "leaderboard.worker_child", str(submission_id), claim],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
+                env=child_environment(),
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
             started = time.monotonic()
