@@ -106,7 +106,11 @@ def test_api_and_form_list_every_problem(tiny_task):
 @pytest.mark.parametrize(
     ("config", "tasks", "fragment"),
     [
-        (LEXICAL, "beir/tiny,sts", "backend bm25 cannot run STS (sts/sts12, sts/sts13, sts/sts14 and 4 more): STS needs a sentence encoder"),
+        (
+            LEXICAL,
+            "beir/tiny,sts",
+            "backend bm25 cannot run STS (sts/sts12, sts/sts13, sts/sts14 and 4 more): STS needs a sentence encoder",
+        ),
         (
             f"name: text-only\nfamily: [dense]\nbackend: dense\nweights: {{hf: sentence-transformers/m, revision: {REVISION}}}\n",
             "aro/vg-relation",
