@@ -42,7 +42,7 @@ def next_step(facts: Facts) -> str:
         if current.auto_publish
         else "then an admin publishes them; until then the model is not on the board"
     )
-    limit = f"{current.max_runtime_s:,} s"
+    limit = _duration(current.max_runtime_s)
     texts = {
         "received": (
             f"An admin reviews it before anything runs ({facts.review_reason or 'this server reviews submissions'}). "
@@ -66,3 +66,12 @@ def next_step(facts: Facts) -> str:
         "rejected": "Nothing more: an admin rejected it and it will not run. A corrected config may be submitted again.",
     }
     return texts.get(facts.state, "")
+
+
+def _duration(seconds: int) -> str:
+    """``21600`` -> ``"6 hours"``: the runtime limit as a person says it."""
+    for size, unit in ((3600, "hour"), (60, "minute")):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count:,} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds:,} s"
