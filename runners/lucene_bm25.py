@@ -23,7 +23,7 @@ from pathlib import Path
 
 from common.paths import relative_to
 from common.settings import cache_dir
-from runners.jvm import anserini_class, lucene_searcher_class, pyserini_version
+from runners.jvm import anserini_class, indexer_log_options, lucene_searcher_class, pyserini_version
 from runners.retrievers import Corpus
 from submissions.schema import ModelConfig
 
@@ -76,6 +76,7 @@ class LuceneBM25:
             ]
             if layout == "multifield":
                 args += ["-fields", "title"]
+            args += indexer_log_options()  # only how much it logs; the index is the same
             log.info("building Lucene %s index of %d docs in %s", layout, len(corpus), target)
             anserini_class("io.anserini.index.IndexCollection").main(args)
             shutil.rmtree(target, ignore_errors=True)

@@ -277,7 +277,7 @@ def test_the_cli_submits_through_this_api(live_server, token, tiny_task, tmp_pat
     path.write_text(hub_config("cli-remote"))
     ok = CliRunner().invoke(main, ["submit", str(path), "--tasks", "beir/tiny", "--server", live_server, "--token", token])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.strip() == f"submission #1 queued: {live_server}/submissions/1"
+    assert ok.output.splitlines()[0] == "submission #1 queued" and f"status: {live_server}/submissions/1" in ok.output
     path.write_text(hub_config("cli-bad", extra="pooling: max\n"))
     bad = CliRunner().invoke(main, ["submit", str(path), "--tasks", "beir/tiny", "--server", live_server, "--token", token])
     assert bad.exit_code == 1 and "(pooling: Input should be" in bad.output and "Traceback" not in bad.output
