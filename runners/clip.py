@@ -65,7 +65,6 @@ class ClipScorer:
         _, self.loaded = load_model(config, self._load, device=device)  # errors name the weights by their source
         self.device = self.loaded.device
         self.weights = self.loaded.weights
-        self.load_seconds = self.loaded.seconds
 
     def _load(self, folder, device: str) -> None:
         import torch
