@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from benchmarks.contract import Evaluation
 from benchmarks.contract import Task as TaskSpec
+from benchmarks.metrics.retrieval import MetricResult
 from leaderboard import schema
 from leaderboard.names import Owner, check_name, owner_for
-from runners.execute import RunOutcome
 from runners.manifest import config_sha256
+from runners.outcome import RunOutcome
 from submissions.schema import ModelConfig
 
 
@@ -98,10 +100,9 @@ def add_run(
     session.flush()
     for item in grades or []:
         session.add(schema.Grade(run_id=run.id, **item))
-    for metric, result in outcome.scores.items():
-        session.add(schema.Score(run_id=run.id, metric=metric, variant="", value=result.value, per_query=result.per_query))
-    for variant, results in outcome.variant_scores.items():
-        for metric, result in results.items():
+    legacy = legacy_item_rows(outcome)
+    for variant, results in {"": outcome.scores, **outcome.variant_scores}.items():
+        for metric, result in {**results, **legacy}.items():
             session.add(schema.Score(run_id=run.id, metric=metric, variant=variant, value=result.value, per_query=result.per_query))
     if reproduces_run_id is None:
         current = session.get(schema.CurrentResult, (model.id, task.id))
@@ -111,6 +112,22 @@ def add_run(
             current.run_id = run.id
     session.flush()
     return run.id
+
+
+def legacy_item_rows(outcome: RunOutcome) -> dict[str, MetricResult]:
+    """Item data stored the way every run so far stored it, until the ``run_items`` table exists (issue 13, part V).
+
+    STS's gold (``item_data["gold"]``) becomes the score row ``gold_score`` of the run and of each
+    of its variants, bit for bit the row runs have always had
+    (:func:`benchmarks.sts.benchmark.gold_score_row`); part V writes ``outcome.item_data`` to
+    ``run_items`` instead and drops this.
+    """
+    if "gold" not in outcome.item_data:
+        return {}
+    from benchmarks.metrics.sts import GOLD_SCORE
+    from benchmarks.sts.benchmark import gold_score_row
+
+    return {GOLD_SCORE: gold_score_row(Evaluation({}, {"gold": outcome.item_data["gold"]}))}
 
 
 def record_run(

@@ -143,7 +143,7 @@ def test_the_backend_table_is_the_one_the_runners_use():
 
     assert set(BACKEND_CAPABILITIES) == set(get_args(Backend))
     assert set().union(*BACKEND_CAPABILITIES.values()) <= set(get_args(Capability))
-    assert RUNNERS_TABLE == BACKEND_CAPABILITIES
+    assert RUNNERS_TABLE is BACKEND_CAPABILITIES  # the same object: no second copy to drift
 
 
 # ------------------------------------------------------------------ what happens next
