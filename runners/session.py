@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from benchmarks.contract import Capability
 from runners.protocols import ImageTextScorer, Retriever, SentenceEncoder
+
 # what each backend can do is a fact of the config's backend, declared once beside its names
 from submissions.schema import BACKEND_CAPABILITIES, ModelConfig
 
