@@ -14,12 +14,31 @@ by inheritance; we keep behaviour in the package and metadata small).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["Aggregation", "Benchmark", "Capability", "DataMismatch", "Evaluation", "Loaded", "LoadedData", "MetricDefinition", "Task"]
+import numpy as np
+
+__all__ = [
+    "SHOWN",
+    "WHOLE",
+    "Aggregation",
+    "Benchmark",
+    "Capability",
+    "CaptionScores",
+    "DataMismatch",
+    "Evaluation",
+    "ImageTextBenchmark",
+    "ImageView",
+    "Loaded",
+    "LoadedData",
+    "MetricDefinition",
+    "SentenceBenchmark",
+    "SentenceEmbeddings",
+    "Task",
+]
 
 from benchmarks.metrics.definition import Aggregation, MetricDefinition
 from benchmarks.metrics.retrieval import MetricResult
@@ -171,4 +190,106 @@ class Benchmark(Protocol):
 
     def evaluate(self, task: Task, data: Any, predictions: Any) -> Evaluation:
         """Score the capability runner's ``predictions`` on the loaded ``data``; pure, no model."""
+        ...
+
+
+# ------------------------------------------------------------------ what each capability's runner hands to evaluate()
+# retriever: a run, query id -> {doc id: score} (benchmarks.metrics.retrieval.Run)
+# sentence_encoder: SentenceEmbeddings; image_text_scorer: CaptionScores (both below)
+
+
+@dataclass(frozen=True)
+class SentenceEmbeddings:
+    """What the sentence-encoder runner gives ``evaluate``: one embedding per distinct text, and the model's similarity.
+
+    ``matrix`` has one row per distinct text (``row``: text -> row), in the model's own precision
+    (float32).  ``similarity`` is the model's (``cosine`` or ``dot``).  ``pairwise(a, b,
+    similarity)``, when given, is the model's own similarity of two row-aligned matrices as MTEB
+    computes it (torch, float32; the runner provides it because benchmarks do not import torch);
+    without it an evaluator uses its numpy equivalent.
+    """
+
+    matrix: np.ndarray
+    row: Mapping[str, int]
+    similarity: str = "cosine"
+    pairwise: Callable[[np.ndarray, np.ndarray, str], np.ndarray] | None = None
+
+    def of(self, texts: Sequence[str]) -> np.ndarray:
+        """The embeddings of ``texts``, one row each, in their order."""
+        return self.matrix[np.array([self.row[text] for text in texts], dtype=np.int64)]
+
+    def truncated(self, dim: int) -> SentenceEmbeddings:
+        """The same embeddings cut to their first ``dim`` coordinates (a Matryoshka size)."""
+        return replace(self, matrix=self.matrix[:, :dim])
+
+
+class SentenceBenchmark(Benchmark, Protocol):
+    """A benchmark whose capability is ``sentence_encoder`` (STS, Tatoeba): it also says what to embed.
+
+    The runner (``runners/run_sentences.py``) encodes the distinct texts of :meth:`texts` once, in
+    first-seen order, with the config's ``query_prompt`` on every text (the tasks are symmetric,
+    as MTEB encodes them), and calls ``evaluate(task, data, SentenceEmbeddings)`` for the full
+    embeddings and for each Matryoshka size.
+    """
+
+    def texts(self, task: Task, data: Any) -> list[str]:
+        """Every text to embed, in the order to encode them (repeats are encoded once)."""
+        ...
+
+    def run_notes(self, task: Task, data: Any) -> dict[str, Any]:
+        """Facts about how the task was scored for the run manifest (Tatoeba: the search direction)."""
+        ...
+
+
+ImageKey = tuple[str, tuple[float, float, float, float] | None]  # (path under the image root, crop box or None)
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """One way a task shows its images to the model: ``shown`` (as the benchmark's authors show them) or ``whole``.
+
+    An item (a test case) has ``image`` (a path under the data's ``image_root``), ``bbox``
+    (``(x, y, w, h)`` to crop to, or None) and ``captions`` (its options, in order).
+    """
+
+    name: str
+    whole_image: bool
+
+    def key(self, case: Any) -> ImageKey:
+        """The image a case is scored against in this view: its crop, or the whole image."""
+        return (case.image, None if self.whole_image else case.bbox)
+
+
+SHOWN = ImageView("shown", whole_image=False)  # the crop box when the item has one (ARO's VG sets), else the whole image
+WHOLE = ImageView("whole", whole_image=True)  # always the whole image (MTEB's copy of ARO's VG sets)
+
+
+@dataclass(frozen=True)
+class CaptionScores:
+    """What the image-text runner gives ``evaluate``: per case, one score per caption option (``cases[i].captions`` order).
+
+    ``scores`` against the image as :data:`SHOWN`; ``whole_image_scores`` against the whole image
+    (:data:`WHOLE`), when the benchmark's views include it.
+    """
+
+    scores: Sequence[Sequence[float]]
+    whole_image_scores: Sequence[Sequence[float]] | None = None
+
+    @classmethod
+    def of_views(cls, by_view: Mapping[str, Sequence[Sequence[float]]]) -> CaptionScores:
+        """From the runner's option scores per :class:`ImageView` name."""
+        return cls(by_view[SHOWN.name], by_view.get(WHOLE.name))
+
+
+class ImageTextBenchmark(Benchmark, Protocol):
+    """A benchmark whose capability is ``image_text_scorer`` (ARO): it also says how to show its images.
+
+    Its loaded data has ``cases`` (items with ``image``, ``bbox``, ``captions``) and ``image_root``.
+    The runner (``runners/run_image_text.py``) embeds every distinct caption token sequence and
+    every distinct image of every view once, scores each case's options in each view and calls
+    ``evaluate(task, data, CaptionScores)``.
+    """
+
+    def views(self, task: Task) -> tuple[ImageView, ...]:
+        """The views each case is scored in; the first is :data:`SHOWN`."""
         ...

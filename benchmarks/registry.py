@@ -35,6 +35,15 @@ def _clear() -> None:
     _mteb_index.cache_clear()
 
 
+def reload_tasks() -> None:
+    """Forget the tasks read so far, so the next call reads them under the current settings.
+
+    For a process whose environment changed after it listed the tasks: a Ray worker process is
+    reused for jobs that bring their own ``LEADERBOARD_*`` variables (``LEADERBOARD_BEIR_EXTRA``).
+    """
+    _clear()
+
+
 def register(benchmark: Benchmark) -> None:
     """Add ``benchmark`` after the built-in ones (its id must be new)."""
     if benchmark.id in BUILTIN or benchmark.id in _registered:

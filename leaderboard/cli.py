@@ -11,6 +11,7 @@ import logging
 
 import click
 
+from common.logs import quiet_libraries
 from leaderboard.commands.data import data
 from leaderboard.commands.models import models
 from leaderboard.commands.reproduce import compare, reproduce
@@ -21,7 +22,9 @@ from leaderboard.commands.submit import submissions, submit, tokens, worker
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Debug logging, with the libraries' own lines (faiss, bm25s, Alembic, Anserini's Java log)."
+)
 def main(verbose: bool) -> None:
     """Benchmark and leaderboard for representation models."""
     logging.basicConfig(
@@ -29,8 +32,7 @@ def main(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    for noisy in ("httpx", "urllib3", "bm25s", "filelock", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_libraries(verbose=verbose)
 
 
 for command in (

@@ -12,17 +12,13 @@ import logging
 import sys
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from benchmarks.registry import get_task
 from common.errors import UserError
-from leaderboard import schema
 from leaderboard.db import make_engine, session_factory
 from leaderboard.names import Owner
-from leaderboard.store import add_run, upsert_model
-from leaderboard.submissions import _move, auto_publish, fail_attempt, owns, publish
-from runners.execute import run_task
-from runners.session import ModelSession, TaskNotSupported
+from leaderboard.service import ClaimedJobRecorder, Report, plan, run_and_record
+from leaderboard.submissions import fail_attempt, owns
+from runners.executors import LocalExecutor
 from submissions.schema import ConfigError, ModelConfig, validation_problems
 
 log = logging.getLogger("leaderboard.job")
@@ -46,56 +42,30 @@ def run_job(submission_id: int, claim: str) -> int:
             fail_attempt(session, submission_id, claim, reason + "; submit a corrected config", retry=False)
         log.error("submission #%d failed: %s", submission_id, reason)
         return 1
-    try:
-        model_session = ModelSession(config)
-        outcomes = []
-        for task_id in task_ids:
-            task = get_task(task_id)
-            log.info("submission #%d: %s on %s", submission_id, config.name, task_id)
-            try:
-                outcomes.append((task, run_task(model_session, task)))
-            except TaskNotSupported as reason:
-                log.info("skipping %s: %s", task_id, reason)
-        if not outcomes:
-            raise UserError(f"{config.name} ({config.backend}) cannot run any of the requested tasks: {', '.join(task_ids)}")
-    except UserError as err:
+    report = Report(
+        start=lambda task: log.info("submission #%d: %s on %s", submission_id, config.name, task.id),
+        skipped=lambda task, reason: log.info("skipping %s: %s", task.id, reason),
+    )
+    recorder = ClaimedJobRecorder(make_session, submission_id, claim, config, submitter)
+    try:  # all tasks first, then one transaction guarded by the claim (leaderboard/service.py)
+        planned = plan(config, task_ids, Owner.submitter(submitter), make_session, report)
+        run_and_record(
+            planned,
+            LocalExecutor(),
+            recorder,
+            report,
+            nothing_ran=f"{config.name} ({config.backend}) cannot run any of the requested tasks: {', '.join(task_ids)}",
+        )
+    except UserError as err:  # bad data, weights that will not load, a name that is no longer this submitter's
         with make_session() as session:
             fail_attempt(session, submission_id, claim, str(err), retry=False)
         log.error("submission #%d failed: %s", submission_id, err)
         return 1
-
-    try:
-        stored = _store(make_session, submission_id, claim, config, submitter, outcomes)
-    except UserError as err:  # e.g. the name is no longer this submitter's (names.check_name)
-        with make_session() as session:
-            fail_attempt(session, submission_id, claim, str(err), retry=False)
-        log.error("submission #%d failed: %s", submission_id, err)
-        return 1
-    if not stored:
+    if not recorder.stored:
         log.warning("submission #%d was re-queued while running; discarding this attempt's results", submission_id)
         return 0
     log.info("submission #%d done", submission_id)
     return 0
-
-
-def _store(make_session, submission_id: int, claim: str, config: ModelConfig, submitter: str, outcomes: list) -> bool:
-    """Write the model, every run and the new state in one transaction, if the claim still holds."""
-    with make_session() as session, session.begin():
-        sub = owns(session, submission_id, claim, lock=True)
-        if sub is None:
-            return False
-        existing = session.scalar(select(schema.Model).where(schema.Model.name == config.name))
-        was_published = bool(existing and existing.published)
-        model = upsert_model(session, config, is_reference=False, owner=Owner.submitter(submitter))
-        model.submitter = submitter
-        model.published = was_published
-        sub.run_ids = [add_run(session, model, task, outcome) for task, outcome in outcomes]
-        sub.claimed_by = None
-        _move(sub, "done", f"{len(outcomes)} runs stored")
-        if auto_publish():
-            session.flush()
-            publish(session, submission_id, "published automatically (LEADERBOARD_AUTO_PUBLISH)")
-    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,7 +49,13 @@ def model_folder_name(model: schema.Model) -> tuple[str, str]:
     return folder, weights.get("revision") or "no_revision_available"
 
 
-def _model_meta(model: schema.Model, revision: str) -> dict:
+def _model_meta(model: schema.Model, revision: str, manifest: dict | None = None) -> dict:
+    """MTEB's ``model_meta.json``; ``max_tokens`` is the max length the model ran with, as the run ``manifest`` resolved it.
+
+    The config's ``max_length`` is often left out (the model's own files decide), so it is read
+    from the manifest's ``model.max_length`` (:func:`runners.model_loading.resolve_max_length`),
+    never from the raw config.
+    """
     config = model.config or {}
     metadata = config.get("metadata") or {}
     weights = config.get("weights") or {}
@@ -59,7 +65,7 @@ def _model_meta(model: schema.Model, revision: str) -> dict:
         "revision": revision,
         "n_parameters": metadata.get("parameters"),
         "embed_dim": metadata.get("embedding_dim"),
-        "max_tokens": config.get("max_length"),
+        "max_tokens": ((manifest or {}).get("model") or {}).get("max_length"),
         "license": (metadata.get("license") or "").lower() or None,
         "open_weights": metadata.get("open_weights"),
         "similarity_fn_name": config.get("similarity"),
@@ -86,6 +92,7 @@ def export_mteb(session: Session, out_dir: Path, *, include_unpublished: bool = 
     rows = session.execute(stmt).all()
     grouped: dict[tuple[int, str], dict[str, dict]] = defaultdict(dict)  # (model, mteb task) -> subset -> scores
     models: dict[int, schema.Model] = {}
+    manifests: dict[int, dict] = {}  # one run manifest per model: where its resolved max length is recorded
     times: dict[tuple[int, str], float] = defaultdict(float)
     for model, run in rows:
         mapped = mteb_name(run.task_id)
@@ -93,6 +100,8 @@ def export_mteb(session: Session, out_dir: Path, *, include_unpublished: bool = 
             continue
         name, subset = mapped
         models[model.id] = model
+        if not ((manifests.get(model.id) or {}).get("model") or {}).get("max_length"):
+            manifests[model.id] = run.manifest or {}
         scores = {score.metric: score.value for score in run.scores if score.variant == "" and score.value is not None}
         main = (run.metric_spec or {}).get("main_score") or run.task.main_score
         scores["main_score"] = scores.get(main)
@@ -111,7 +120,7 @@ def export_mteb(session: Session, out_dir: Path, *, include_unpublished: bool = 
         result.to_disk(path)
         written.append(path)
         meta = folder / "model_meta.json"
-        meta.write_text(dumps(_model_meta(model, revision), indent=2))
+        meta.write_text(dumps(_model_meta(model, revision, manifests.get(model_id)), indent=2))
     return written
 
 

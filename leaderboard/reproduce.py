@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from benchmarks.contract import Task
 from leaderboard import schema
 from leaderboard.grading import Numerics, Tolerance, grade, tolerance_rule
-from runners.execute import RunOutcome
+from runners.outcome import RunOutcome
 from submissions.schema import ModelConfig
 
 

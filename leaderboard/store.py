@@ -12,8 +12,8 @@ from benchmarks.metrics.retrieval import MetricResult
 from benchmarks.metrics.sts import GOLD_SCORE
 from leaderboard import schema
 from leaderboard.names import Owner, check_name, owner_for
-from runners.execute import RunOutcome
 from runners.manifest import config_sha256
+from runners.outcome import RunOutcome
 from submissions.schema import ModelConfig
 
 
@@ -71,13 +71,12 @@ def upsert_task(session: Session, spec: TaskSpec) -> schema.Task:
 def scores_and_items(outcome: RunOutcome) -> tuple[dict[str, dict[str, MetricResult]], dict[str, dict[str, float]]]:
     """variant -> metric -> result to store as scores ("" = the run as configured), and the run's item data.
 
-    Item data is ``RunOutcome.item_data`` (issue 13: the runners hand on ``Evaluation.item_data``;
-    read with a default while an outcome may not have the field yet).  A runner written before
+    Item data is ``RunOutcome.item_data`` (the runners hand on ``Evaluation.item_data``).  A runner written before
     item data existed still returns STS's gold as the fake metric ``gold_score`` (in every
     variant): it is taken out of the scores here and stored as the item data ``gold``, so that
     no ``gold_score`` score is ever written again (migration 0005 moved the old ones).
     """
-    items = {name: dict(values) for name, values in (getattr(outcome, "item_data", None) or {}).items()}
+    items = {name: dict(values) for name, values in outcome.item_data.items()}
     scores = {"": dict(outcome.scores), **{variant: dict(results) for variant, results in outcome.variant_scores.items()}}
     for variant, results in scores.items():
         gold = results.pop(GOLD_SCORE, None)

@@ -38,7 +38,8 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment
 
 
-def _move(sub: schema.Submission, state: str, note: str = "") -> None:
+def move_state(sub: schema.Submission, state: str, note: str = "") -> None:
+    """Move a submission to ``state`` and append the step to its public history (the one place a state changes)."""
     sub.state = state
     sub.updated_at = _now()
     sub.history = [*(sub.history or []), {"state": state, "at": sub.updated_at.isoformat(), "note": note}]
@@ -104,7 +105,7 @@ def create_submission(
         log_tail="",
     )
     if not checked.needs_review:
-        _move(sub, "queued", "auto-run: allowed weights source")
+        move_state(sub, "queued", "auto-run: allowed weights source")
     try:
         if existing is None:  # a new name: reserve it with a placeholder row (unpublished, no runs)
             from leaderboard.store import upsert_model
@@ -122,7 +123,7 @@ def create_submission(
 
 def _end(session: Session, sub: schema.Submission, state: str, note: str) -> None:
     """Move to a final failed/rejected state and free the name if nothing was ever stored under it."""
-    _move(sub, state, note)
+    move_state(sub, state, note)
     session.flush()
     release_placeholder(session, sub.model_name, sub.submitter)
 
@@ -189,7 +190,7 @@ def review(session: Session, submission_id: int, *, approve: bool, note: str = "
     if sub.state != "received":
         raise UserError(f"submission #{submission_id} is {sub.state}; only received submissions can be reviewed")
     if approve:
-        _move(sub, "queued", note or "approved")
+        move_state(sub, "queued", note or "approved")
     else:
         _end(session, sub, "rejected", note or "rejected")
     return sub
@@ -211,7 +212,7 @@ def claim_next(session: Session, worker: str) -> tuple[int, str] | None:
             if sub is None:
                 return None
             sub.claimed_by, sub.heartbeat_at, sub.attempts = claim, now, sub.attempts + 1
-            _move(sub, "running", f"claimed by {worker}")
+            move_state(sub, "running", f"claimed by {worker}")
             return sub.id, claim
     # SQLite: one conditional UPDATE is atomic (the database lock serialises writers)
     with session.begin():
@@ -270,7 +271,7 @@ def fail_attempt(session: Session, submission_id: int, claim: str, error: str, l
         sub.log_tail = public_log(log_tail)
         sub.claimed_by = None
         if retry and sub.attempts < sub.max_attempts:
-            _move(sub, "queued", f"attempt {sub.attempts} failed, re-queued: {error}")
+            move_state(sub, "queued", f"attempt {sub.attempts} failed, re-queued: {error}")
         else:
             sub.error = error
             _end(session, sub, "failed", error)
@@ -290,7 +291,7 @@ def requeue_stale(session: Session, stale_after_s: float) -> list[int]:
                 continue
             sub.claimed_by = None
             if sub.attempts < sub.max_attempts:
-                _move(sub, "queued", f"worker stopped responding (no heartbeat for {stale_after_s:.0f}s); re-queued")
+                move_state(sub, "queued", f"worker stopped responding (no heartbeat for {stale_after_s:.0f}s); re-queued")
             else:
                 sub.error = f"gave up after {sub.attempts} attempts: the worker stopped responding each time"
                 _end(session, sub, "failed", sub.error)
@@ -305,7 +306,7 @@ def publish(session: Session, submission_id: int, note: str = "") -> schema.Subm
     model = session.scalar(select(schema.Model).where(schema.Model.name == sub.model_name))
     if model is not None:
         model.published = True
-    _move(sub, "published", note or "published")
+    move_state(sub, "published", note or "published")
     return sub
 
 

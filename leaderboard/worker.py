@@ -1,5 +1,9 @@
 """``leaderboard worker``: claim queued submissions and run each in a child process.
 
+The child is ``python -m leaderboard.worker_child`` (quiet libraries, no progress bars, the job
+log format the public tail keeps); when it ends the worker logs one line with the job's outcome
+(:func:`outcome_line`).
+
 Why a child process: the runtime limit can then be enforced by killing it, a crash in model
 code cannot take the worker down, and the child dies with the worker (PR_SET_PDEATHSIG on
 Linux), so a killed worker leaves no orphan writing results.  While the child runs the worker
@@ -45,6 +49,30 @@ def _tail(path: Path, size: int = 64_000) -> str:
     return data[-size:].decode("utf-8", errors="replace")
 
 
+def child_environment() -> dict[str, str]:
+    """The job's environment: ours, without progress bars (its output is a file; see leaderboard/worker_child.py)."""
+    return {**os.environ, "TQDM_DISABLE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+
+
+def outcome_line(sub: schema.Submission) -> str:
+    """The one line the worker prints when a job ends: ``#N model: done, 3 runs stored`` / ``failed: <error>`` / ``re-queued``.
+
+    The error is the public one (``leaderboard.public_log``), the same words the submitter reads;
+    the job's full output is logged above it when the job did not exit cleanly.
+    """
+    head = f"#{sub.id} {sub.model_name}"
+    if sub.state in ("done", "published"):
+        runs = len(sub.run_ids or [])
+        return f"{head}: done, {runs} run{'' if runs == 1 else 's'} stored" + (", published" if sub.state == "published" else "")
+    if sub.state == "failed":
+        return f"{head}: failed: {sub.error or 'no reason given'}"
+    if sub.state == "queued":
+        note = str((sub.history or [{}])[-1].get("note", ""))
+        reason = note.partition("re-queued: ")[2] or note
+        return f"{head}: re-queued after attempt {sub.attempts} of {sub.max_attempts}" + (f": {reason}" if reason else "")
+    return f"{head}: {sub.state}"  # e.g. running: re-queued while it ran and claimed by another worker
+
+
 class Worker:
     def __init__(self, name: str | None = None, *, poll_s: float = 5.0, heartbeat_s: float = 2.0, stale_after_s: float = 60.0) -> None:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
@@ -67,9 +95,10 @@ class Worker:
         with tempfile.NamedTemporaryFile(prefix=f"submission-{submission_id}-", suffix=".log", delete=False) as log_file:
             log_path = Path(log_file.name)
             child = subprocess.Popen(
-                [sys.executable, "-m", "leaderboard.job", str(submission_id), claim],
+                [sys.executable, "-m", "leaderboard.worker_child", str(submission_id), claim],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
+                env=child_environment(),
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
             started = time.monotonic()
@@ -98,6 +127,8 @@ class Worker:
                 )
             with session.begin():
                 session.execute(update(schema.Submission).where(schema.Submission.id == submission_id).values(log_tail=public_log(tail)))
+        with self.make_session() as session:
+            log.info("%s", outcome_line(session.get(schema.Submission, submission_id)))
         return True
 
     def run_forever(self, *, once: bool = False) -> None:

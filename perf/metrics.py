@@ -26,7 +26,7 @@ def main() -> None:
 
     task = get_task("beir/scifact")
     data = load_split(task.folder, task.split, task.id)
-    run = build_retriever(resolve_model("bm25s-flat")[0]).retrieve(data.corpus, data.queries, 1000, data.sha256)
+    run = build_retriever(resolve_model("bm25s-flat")[0]).retrieve(data.corpus, data.queries, 1000, data.sha256).run
     repeats = 5
     start = time.perf_counter()
     for _ in range(repeats):

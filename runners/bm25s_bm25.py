@@ -11,7 +11,8 @@ import time
 from collections.abc import Mapping
 
 from runners.lucene_analyzer import TermIds
-from runners.retrievers import Corpus, flat_text
+from runners.protocols import Corpus, RetrievalResult
+from runners.retrievers import flat_text
 from submissions.schema import ModelConfig
 
 
@@ -21,25 +22,24 @@ class Bm25sBM25:
     def __init__(self, config: ModelConfig) -> None:
         assert config.bm25 is not None
         self.settings = config.bm25
-        self.phase_times: dict[str, float] = {}
-        self.counters: dict[str, float] = {}
 
     def _doc_text(self, doc: Mapping[str, str]) -> str:
         return flat_text(doc)
 
-    def retrieve(self, corpus: Corpus, queries: Mapping[str, str], k: int, corpus_sha256: str) -> dict[str, dict[str, float]]:
+    def retrieve(self, corpus: Corpus, queries: Mapping[str, str], k: int, corpus_sha256: str) -> RetrievalResult:
         import bm25s
         import numpy as np
         from tqdm.auto import tqdm
 
         terms = TermIds(self.settings.stemmer, self.settings.stopwords)
+        phases: dict[str, float] = {}
         doc_ids = list(corpus)
         start = time.perf_counter()
         corpus_ids = [terms.ids(self._doc_text(corpus[d])) for d in tqdm(doc_ids, desc="analysing corpus", unit="doc", leave=False)]
         vocab = terms.vocab
         retriever = bm25s.BM25(k1=self.settings.k1, b=self.settings.b, method="lucene")
         retriever.index(bm25s.tokenization.Tokenized(ids=corpus_ids, vocab=vocab), show_progress=False)
-        self.phase_times["index"] = time.perf_counter() - start
+        phases["index"] = time.perf_counter() - start
 
         start = time.perf_counter()
         query_ids = list(queries)
@@ -53,9 +53,8 @@ class Bm25sBM25:
             scores = retriever.get_scores(query_tokens[row])
             top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
             run[qid] = {doc_ids[j]: float(scores[j]) for j in top if scores[j] > 0}
-        self.phase_times["search"] = time.perf_counter() - start
-        self.counters = {"vocabulary": len(vocab)}
-        return run
+        phases["search"] = time.perf_counter() - start
+        return RetrievalResult(run, phase_times=phases, counters={"vocabulary": len(vocab)})
 
     def describe(self) -> dict:
         import bm25s
@@ -72,5 +71,4 @@ class Bm25sBM25:
                 "Lucene-like (UAX#29-style tokens, possessive filter, lowercase, "
                 f"stopwords={self.settings.stopwords}, stemmer={self.settings.stemmer})"
             ),
-            **self.counters,
         }

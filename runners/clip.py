@@ -16,7 +16,7 @@ What the official ARO code (mertyg/vision-language-models-are-bows, ``model_zoo/
 * **Numerics**: float32 by default (``dtype`` may ask for half precision on CUDA), features
   L2-normalised in float32.  ``aro_fp16: true`` adds ARO's own arithmetic as a second score set:
   the towers in float16 on CUDA, and the normalisation and products done in numpy float16 as
-  ARO does them (:func:`runners.run_aro.aro_fp16_scores`).  That needs a GPU: on CPU it is
+  ARO does them (:func:`runners.run_image_text.aro_fp16_scores`).  That needs a GPU: on CPU it is
   refused, since CPU half-precision kernels are not the ones ARO ran.
 
 Why transformers rather than OpenAI's ``clip`` package: weights come from the Hub at a pinned
@@ -25,8 +25,6 @@ revision like every other model here, and MTEB runs CLIP the same way.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,13 +34,11 @@ import numpy as np
 from common.errors import UserError
 from runners.clip_image import OPENAI_MEAN, OPENAI_STD, ClipImageTransform
 from runners.device import best_device
-from runners.weights import resolve_weights
+from runners.model_loading import dtype_name, load_model, load_pretrained, resolve_max_length, torch_dtype
+from runners.protocols import TokenIds
 from submissions.schema import ModelConfig
 
-log = logging.getLogger(__name__)
-
 DTYPES = ("float32", "float16", "bfloat16")
-TokenIds = tuple[int, ...]
 
 
 def _features(output: Any):
@@ -59,39 +55,38 @@ class ClipScorer:
     """Embeds images and captions with a CLIP dual encoder, in batches, on the best device."""
 
     def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+        device = best_device()
+        if config.aro_fp16 and not aro_fp16_supported(device):
+            raise UserError(
+                f"model {config.name}: aro_fp16 needs a CUDA GPU (ARO's fp16 arithmetic runs on CUDA) and this run has "
+                f"device {device}; run it on a machine with CUDA or remove aro_fp16 from the config"
+            )
+        _, self.loaded = load_model(config, self._load, device=device)  # errors name the weights by their source
+        self.device = self.loaded.device
+        self.weights = self.loaded.weights
+
+    def _load(self, folder, device: str) -> None:
         import torch
         from transformers import CLIPModel, CLIPProcessor
 
-        assert config.weights is not None  # the schema requires weights for backend clip
-        self.config = config
-        self.device = best_device()
-        if config.aro_fp16 and not aro_fp16_supported(self.device):
-            raise UserError(
-                f"model {config.name}: aro_fp16 needs a CUDA GPU (ARO's fp16 arithmetic runs on CUDA) and this run has "
-                f"device {self.device}; run it on a machine with CUDA or remove aro_fp16 from the config"
-            )
-        start = time.perf_counter()
-        self.weights = resolve_weights(config.weights, config.name)
-        dtype = getattr(torch, config.dtype)
-        if dtype != torch.float32 and self.device == "cpu":
-            log.warning("dtype %s asked for on CPU; using float32", config.dtype)
-            dtype = torch.float32
-        self.dtype = dtype
-        folder = str(self.weights.folder)
-        try:
-            self.processor = CLIPProcessor.from_pretrained(folder)
-            self.model = CLIPModel.from_pretrained(folder, dtype=dtype).to(self.device)
-            self.half_model = None
+        config = self.config
+        self.dtype = dtype = torch_dtype(config, device)
+
+        def pretrained():
+            processor = CLIPProcessor.from_pretrained(str(folder))
+            model = CLIPModel.from_pretrained(str(folder), dtype=dtype).to(device)
+            half_model = None
             if config.aro_fp16:  # ARO's towers: clip.load on CUDA gives a float16 model
-                self.half_model = self.model if dtype == torch.float16 else CLIPModel.from_pretrained(folder, dtype=torch.float16)
-                self.half_model = self.half_model.to(self.device).eval()
-        except Exception as err:  # any failure here means "this model won't load": say so in one line
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise UserError(self.weights.public(f"model {config.name}: cannot load CLIP weights from {folder} ({first_line})")) from err
+                half_model = model if dtype == torch.float16 else CLIPModel.from_pretrained(str(folder), dtype=torch.float16)
+                half_model = half_model.to(device).eval()
+            return processor, model, half_model
+
+        self.processor, self.model, self.half_model = load_pretrained(config, "CLIP weights", folder, pretrained)
         self.model.eval()
         self.tokenizer = self.processor.tokenizer
         context = int(self.model.config.text_config.max_position_embeddings)
-        self.max_length = min(config.max_length or context, context)
+        self.max_length, self.max_length_origin = resolve_max_length(config.max_length, model_limit=context, context=context)
         self.logit_scale = float(self.model.logit_scale.detach().float().exp().cpu())
         images = self.processor.image_processor
         self.transform = ClipImageTransform(
@@ -99,7 +94,6 @@ class ClipScorer:
             mean=tuple(float(v) for v in getattr(images, "image_mean", None) or OPENAI_MEAN),  # type: ignore[arg-type]
             std=tuple(float(v) for v in getattr(images, "image_std", None) or OPENAI_STD),  # type: ignore[arg-type]
         )
-        self.load_seconds = time.perf_counter() - start
 
     # ------------------------------------------------------------------ captions
     def token_ids(self, texts: Sequence[str]) -> list[TokenIds]:
@@ -198,9 +192,10 @@ class ClipScorer:
             "weights_folder": self.weights.label,
             "weights_sha256": self.weights.sha256,
             "device": self.device,
-            "dtype": str(self.dtype).removeprefix("torch."),
+            "dtype": dtype_name(self.dtype),
             "batch_size": self.config.batch_size,
             "max_length": self.max_length,
+            "settings_origin": {"max_length": self.max_length_origin},
             "image_size": int(vision.image_size),
             "embedding_dim": int(self.model.config.projection_dim),
             "logit_scale": round(self.logit_scale, 6),

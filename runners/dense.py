@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import UserError
+from runners.model_loading import ModelLoad, dtype_name, load_model, load_pretrained, model_max_length, resolve_max_length, torch_dtype
 from submissions.schema import ModelConfig
 
 log = logging.getLogger(__name__)
 
-FALLBACK_MAX_LENGTH = 512
 # sentence-transformers pooling modes we implement -> our pooling names
 ST_POOLING = {"cls": "cls", "mean": "mean", "lasttoken": "last"}
 _LEGACY_ST_POOLING = {
@@ -91,7 +91,9 @@ def _st_pooling_mode(pooling_cfg: dict, where: Path, config: ModelConfig) -> str
 def resolve_settings(config: ModelConfig, folder: Path, model_limit: int | None = None) -> DenseSettings:
     """Config values first, then the sentence-transformers files, then the model's own limits, then defaults.
 
-    ``model_limit`` is the longest input the tokenizer and model accept (see :func:`model_max_length`).
+    ``model_limit`` is the longest input the tokenizer and model accept
+    (:func:`runners.model_loading.model_max_length`); the max length follows the one rule of
+    :func:`runners.model_loading.resolve_max_length`.
     """
     modules = _read_json(folder / "modules.json") or []
     if not isinstance(modules, list):
@@ -118,21 +120,18 @@ def resolve_settings(config: ModelConfig, folder: Path, model_limit: int | None 
     st_config = _read_json(folder / "sentence_bert_config.json") or {}
     origin: dict[str, str] = {}
 
-    def pick(name: str, configured, from_files, default, files_label: str = "sentence-transformers files"):
+    def pick(name: str, configured, from_files, default):
         if configured is not None:
             origin[name] = "config"
             return configured
         if from_files is not None:
-            origin[name] = files_label
+            origin[name] = "sentence-transformers files"
             return from_files
         origin[name] = "default"
         return default
 
-    st_max = st_config.get("max_seq_length")
-    if st_max is not None:
-        max_length = pick("max_length", config.max_length, st_max, FALLBACK_MAX_LENGTH)
-    else:  # sentence-transformers >= 5 keeps it as the tokenizer's model_max_length
-        max_length = pick("max_length", config.max_length, model_limit, FALLBACK_MAX_LENGTH, "model files")
+    # sentence-transformers < 5 writes max_seq_length; >= 5 keeps it as the tokenizer's model_max_length
+    max_length, origin["max_length"] = resolve_max_length(config.max_length, files=st_config.get("max_seq_length"), model_limit=model_limit)
     return DenseSettings(
         pooling=pick("pooling", config.pooling, st_pooling, "mean"),
         normalize=pick("normalize", config.normalize, True if "Normalize" in kinds else (False if modules else None), False),
@@ -141,18 +140,6 @@ def resolve_settings(config: ModelConfig, folder: Path, model_limit: int | None 
         origin=origin,
         dense_layers=tuple(path for kind, path in steps if kind == "Dense"),
     )
-
-
-def model_max_length(tokenizer, model_config) -> int | None:
-    """The smaller of the tokenizer's ``model_max_length`` and the model's ``max_position_embeddings`` (as sentence-transformers)."""
-    limits = []
-    tokenizer_max = getattr(tokenizer, "model_max_length", None)
-    if isinstance(tokenizer_max, int) and 0 < tokenizer_max < 1_000_000:  # "no limit" is a huge sentinel
-        limits.append(tokenizer_max)
-    positions = getattr(model_config, "max_position_embeddings", None)
-    if isinstance(positions, int) and positions > 0:
-        limits.append(positions)
-    return min(limits) if limits else None
 
 
 class StDense:
@@ -193,22 +180,20 @@ class DenseEncoder:
     """Encodes texts to float32 numpy embeddings in length-sorted batches."""
 
     def __init__(self, config: ModelConfig, folder: Path, device: str) -> None:
-        import torch
         from transformers import AutoModel, AutoTokenizer
 
         self.config = config
         self.device = device
-        dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[config.dtype]
-        if dtype != torch.float32 and not str(device).startswith("cuda"):
-            log.warning("dtype %s asked for on %s; using float32 (half precision is for CUDA)", config.dtype, device)
-            dtype = torch.float32
-        self.dtype = dtype
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
-            self.model = AutoModel.from_pretrained(str(folder), dtype=dtype, trust_remote_code=config.trust_remote_code).to(device)
-        except Exception as err:  # any failure here means "this model won't load": say so in one line
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise UserError(f"model {config.name}: cannot load weights from {folder} ({first_line})") from err
+        self.dtype = dtype = torch_dtype(config, device)
+        self.tokenizer, self.model = load_pretrained(
+            config,
+            "weights",
+            folder,
+            lambda: (
+                AutoTokenizer.from_pretrained(str(folder)),
+                AutoModel.from_pretrained(str(folder), dtype=dtype, trust_remote_code=config.trust_remote_code).to(device),
+            ),
+        )
         if self.tokenizer.pad_token is None and self.tokenizer.eos_token is not None:
             self.tokenizer.pad_token = self.tokenizer.eos_token  # decoder-only embedders ship without a pad token
         self.model.eval()
@@ -279,3 +264,79 @@ def pool(hidden, mask, mode: str):
         return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+
+
+class DenseSentenceEncoder:
+    """The dense backend as a :class:`runners.protocols.SentenceEncoder`: one loaded model behind the embedding cache.
+
+    Built once per session (:func:`load_sentence_encoder`) and shared: STS and Tatoeba encode
+    through it, and :class:`runners.dense_retriever.DenseRetriever` wraps it, so a run over BEIR
+    and STS loads the model once and every text goes through one cache.
+    """
+
+    def __init__(self, config: ModelConfig, encoder: DenseEncoder, loaded: ModelLoad) -> None:
+        self.config = config
+        self.encoder = encoder  # the model itself (tests and perf scripts reach it here)
+        self.loaded = loaded
+        self.settings = encoder.settings
+        self.similarity = config.similarity
+        self.unit_length = encoder.settings.normalize
+        self.cached = _cached(encoder, loaded.weights.sha256, loaded.device)
+
+    def encode(self, texts, prompt: str = "", desc: str = "encoding") -> np.ndarray:
+        return self.cached.encode(list(texts), prompt, desc)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Embedding cache hits and misses so far (and rows handed over memory-mapped)."""
+        return self.cached.stats
+
+    def describe(self) -> dict:
+        settings, weights = self.settings, self.loaded.weights
+        return {
+            "backend": "dense",
+            "weights_origin": weights.origin,
+            "weights_folder": weights.label,
+            "weights_sha256": weights.sha256,
+            "pooling": settings.pooling,
+            "normalize": settings.normalize,
+            "max_length": settings.max_length,
+            "dense_layers": list(settings.dense_layers),
+            "settings_origin": settings.origin,
+            "similarity": self.config.similarity,
+            "query_prompt": self.config.query_prompt,
+            "document_prompt": self.config.document_prompt,
+            "dtype": dtype_name(self.encoder.dtype),  # the precision it ran in (float32 when CPU refused half precision)
+            "batch_size": self.config.batch_size,
+            "batch_tokens": self.config.batch_tokens,
+            "device": self.loaded.device,
+        }
+
+
+def load_sentence_encoder(config: ModelConfig) -> DenseSentenceEncoder:
+    """Load a dense model through the shared prologue (:func:`runners.model_loading.load_model`)."""
+    encoder, loaded = load_model(config, lambda folder, device: DenseEncoder(config, folder, device))
+    return DenseSentenceEncoder(config, encoder, loaded)
+
+
+def _cached(encoder: DenseEncoder, weights_sha256: dict[str, str], device: str):
+    """The encoder behind the content-addressed embedding cache (``<cache dir>/embeddings``).
+
+    The key holds everything that changes an embedding: weight hashes, the resolved settings,
+    dtype and device type; the prompt is added per call by :class:`CachedEncoder`.
+    """
+    from common.settings import cache_dir
+    from runners.embedding_cache import CachedEncoder
+
+    settings = encoder.settings
+    identity = {
+        "weights_sha256": weights_sha256,
+        "pooling": settings.pooling,
+        "normalize": settings.normalize,
+        "max_length": settings.max_length,
+        "lowercase": settings.lowercase,
+        "dense_layers": list(settings.dense_layers),
+        "dtype": str(encoder.dtype),
+        "device": str(device).split(":")[0],
+    }
+    return CachedEncoder(encoder, cache_dir() / "embeddings", identity)

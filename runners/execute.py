@@ -1,9 +1,11 @@
-"""Execute one (model × task): load data, run the model, evaluate; return scores and a manifest.
+"""Execute one (model × task): send the task to the runner of its benchmark's capability, check the result.
 
 Pure computation: nothing here writes to the database.  The caller stores the returned
-:class:`RunOutcome` in one transaction.  Each capability a benchmark can need
-(:data:`benchmarks.contract.Capability`) has a runner function ``run(session, task) -> RunOutcome``
-in :data:`CAPABILITY_RUNNERS`; a task goes to the runner of its benchmark's capability.
+:class:`~runners.outcome.RunOutcome` in one transaction.  Each capability a benchmark can need
+(:data:`benchmarks.contract.Capability`) has one runner ``run(session, task) -> RunOutcome`` in
+:data:`CAPABILITY_RUNNERS`: ``run_retrieval`` (BEIR), ``run_sentences`` (STS, Tatoeba and any
+other sentence-encoder benchmark), ``run_image_text`` (ARO).  The runner is found from
+``registry.get_benchmark(task.benchmark).capability``; there is no table of benchmarks here.
 
 Every run passes :func:`check_defined` before anyone can store it: a run whose scores are
 undefined is refused with a :class:`UserError`, never stored as a number (see there).
@@ -12,46 +14,21 @@ undefined is refused with a :class:`UserError`, never stored as a number (see th
 from __future__ import annotations
 
 import importlib
-import json
 import math
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from benchmarks.contract import Capability, Task
-from benchmarks.metrics.retrieval import MetricResult
 from benchmarks.registry import get_benchmark
 from common.errors import UserError
-from common.finite import finite_json
-from common.paths import relative_to
-from common.settings import data_dir
-from runners.manifest import config_sha256, git_commit, hardware, library_versions, peak_memory_mb
+from runners.outcome import RunOutcome
 from runners.session import ModelSession
 from submissions.schema import ModelConfig
 
 # capability -> runner (module:function), imported when first used
 CAPABILITY_RUNNERS: dict[Capability, str] = {
-    "retriever": "runners.run_beir:run_beir",
+    "retriever": "runners.run_retrieval:run_retrieval",
     "sentence_encoder": "runners.run_sentences:run_sentences",
-    "image_text_scorer": "runners.run_aro:run_aro",
+    "image_text_scorer": "runners.run_image_text:run_image_text",
 }
-
-
-@dataclass
-class RunOutcome:
-    model: str
-    task: str
-    scores: dict[str, MetricResult]
-    manifest: dict
-    started_at: datetime
-    finished_at: datetime
-    metric_spec: dict = field(default_factory=dict)
-    # extra score sets from the same run, e.g. {"dim=64": {...}} for Matryoshka truncations
-    variant_scores: dict[str, dict[str, MetricResult]] = field(default_factory=dict)
-    # how many judged items the model gave any answer for (BEIR: judged queries with at least one
-    # hit); None where every item gets one by construction (STS pairs, Tatoeba sentences, ARO cases)
-    answered: int | None = None
-    # model outputs (embeddings, similarities, hit scores) that were NaN or infinite
-    non_finite_outputs: int = 0
 
 
 def check_defined(task: Task, outcome: RunOutcome) -> None:
@@ -93,50 +70,9 @@ def check_defined(task: Task, outcome: RunOutcome) -> None:
                     f"{task.id}: {name} of {outcome.model} is undefined (NaN or infinite), e.g. a correlation over "
                     "predictions that are all equal; nothing was stored"
                 )
-
-
-def build_manifest(
-    config: ModelConfig,
-    *,
-    described: dict,
-    data_sha256: str,
-    data_files: dict,
-    phases: dict[str, float],
-    started: datetime,
-    finished: datetime,
-    counts: dict,
-    extra: dict | None = None,
-) -> dict:
-    """The run manifest of DESIGN.md, common to every benchmark: finite JSON, paths relative to their roots.
-
-    ``data_files`` are made relative to the data dir here; non-finite numbers become null and are
-    listed under ``non_finite`` (runners/manifest.py says why; common/finite.py does it).
-    """
-    described = dict(described)
-    root = data_dir()
-    manifest = {
-        "config_sha256": config_sha256(config.model_dump(mode="json")),
-        "weights_sha256": described.pop("weights_sha256", {}),
-        "data_sha256": data_sha256,
-        "data_files": {role: relative_to(path, root) for role, path in data_files.items()},
-        "git_commit": git_commit(),
-        "versions": library_versions(),
-        "hardware": hardware(described.get("device")),
-        "model": described,
-        "dtype": config.dtype,
-        "batch_size": config.batch_size,
-        "seed": None,  # nothing in these runs is random
-        "timings_s": {name: round(value, 3) for name, value in phases.items()},
-        "total_s": round((finished - started).total_seconds(), 3),
-        "peak_memory_mb": round(peak_memory_mb(), 1),
-        "counts": counts,
-        **(extra or {}),
-    }
-    cleaned, replaced = finite_json(manifest)
-    if replaced:
-        cleaned["non_finite"] = replaced
-    json.dumps(cleaned, allow_nan=False)  # the guarantee, checked: raises ValueError if anything slipped through
-    return cleaned
+    for name, values in outcome.item_data.items():  # e.g. STS's gold, which correlations are recomputed against
+        if not all(math.isfinite(value) for value in values.values()):
+            raise UserError(f"{task.id}: the item data {name!r} of the run holds NaN or infinite values; nothing was stored")
 
 
 def run_task(session: ModelSession, task: Task) -> RunOutcome:

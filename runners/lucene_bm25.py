@@ -23,8 +23,8 @@ from pathlib import Path
 
 from common.paths import relative_to
 from common.settings import cache_dir
-from runners.jvm import anserini_class, lucene_searcher_class, pyserini_version
-from runners.retrievers import Corpus
+from runners.jvm import anserini_class, indexer_log_options, lucene_searcher_class, pyserini_version
+from runners.protocols import Corpus, RetrievalResult
 from submissions.schema import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -39,18 +39,15 @@ class LuceneBM25:
     def __init__(self, config: ModelConfig) -> None:
         assert config.bm25 is not None
         self.settings = config.bm25
-        self.phase_times: dict[str, float] = {}
-        self.index_path: Path | None = None
-        self.index_reused = False
         self.threads = max(1, os.cpu_count() or 1)
         lucene_searcher_class()  # fail early, with a one-line error, if the extra is missing
 
-    def _index(self, corpus: Corpus, corpus_sha256: str) -> Path:
+    def _index(self, corpus: Corpus, corpus_sha256: str) -> tuple[Path, bool]:
+        """The index of this corpus and field layout, and whether it was already in the cache dir."""
         layout = self.settings.fields
         target = cache_dir() / "lucene" / f"{corpus_sha256[:20]}-{layout}-pyserini{pyserini_version()}"
         if (target / "segments.gen").exists() or any(target.glob("segments_*")):
-            self.index_reused = True
-            return target
+            return target, True
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
             source = Path(scratch) / "corpus"
@@ -76,20 +73,22 @@ class LuceneBM25:
             ]
             if layout == "multifield":
                 args += ["-fields", "title"]
+            args += indexer_log_options()  # only how much it logs; the index is the same
             log.info("building Lucene %s index of %d docs in %s", layout, len(corpus), target)
             anserini_class("io.anserini.index.IndexCollection").main(args)
             shutil.rmtree(target, ignore_errors=True)
             os.replace(building, target)  # atomic: a half-built index is never reused
-        return target
+        return target, False
 
-    def retrieve(self, corpus: Corpus, queries: Mapping[str, str], k: int, corpus_sha256: str) -> dict[str, dict[str, float]]:
+    def retrieve(self, corpus: Corpus, queries: Mapping[str, str], k: int, corpus_sha256: str) -> RetrievalResult:
         from tqdm.auto import tqdm
 
+        phases: dict[str, float] = {}
         start = time.perf_counter()
-        self.index_path = self._index(corpus, corpus_sha256)
-        self.phase_times["index"] = time.perf_counter() - start
+        index_path, reused = self._index(corpus, corpus_sha256)
+        phases["index"] = time.perf_counter() - start
         start = time.perf_counter()
-        searcher = lucene_searcher_class()(str(self.index_path))
+        searcher = lucene_searcher_class()(str(index_path))
         searcher.set_bm25(self.settings.k1, self.settings.b)
         fields = SEARCH_FIELDS[self.settings.fields]
         query_ids = list(queries)
@@ -104,8 +103,9 @@ class LuceneBM25:
                     run[qid] = {hit.docid: float(hit.score) for hit in hits.get(qid, [])}
                 bar.update(len(ids))
         searcher.close()
-        self.phase_times["search"] = time.perf_counter() - start
-        return run
+        phases["search"] = time.perf_counter() - start
+        counters = {"index": relative_to(index_path, cache_dir()), "index_reused": reused}  # the index: under the cache dir
+        return RetrievalResult(run, phase_times=phases, counters=counters)
 
     def describe(self) -> dict:
         return {
@@ -118,7 +118,5 @@ class LuceneBM25:
             "collection": COLLECTIONS[self.settings.fields],
             "search_fields": SEARCH_FIELDS[self.settings.fields],
             "analyzer": "Anserini default English analyzer (Porter stemmer, Lucene English stopwords)",
-            "index": relative_to(self.index_path, cache_dir()) if self.index_path else None,  # under the cache dir
-            "index_reused": self.index_reused,
             "threads": self.threads,
         }

@@ -3,7 +3,7 @@
 Versions of every library that can change a score, the project commit, the hardware, and
 timings — stored with each run and shown on the site.
 
-Two rules hold for every manifest (:func:`runners.execute.build_manifest` applies them):
+Two rules hold for every manifest (:func:`build_manifest` applies them):
 
 - **Finite JSON.**  A measurement that is not a finite number (a rate over a zero duration, a
   NaN counter) is stored as ``null`` and its key is listed under ``non_finite``; strict JSON
@@ -24,7 +24,13 @@ import platform
 import resource
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+
+from common.finite import finite_json
+from common.paths import relative_to
+from common.settings import data_dir
+from submissions.schema import ModelConfig
 
 LIBRARIES = (
     "torch",
@@ -89,3 +95,50 @@ def peak_memory_mb() -> float:
 
 def config_sha256(config_dump: dict) -> str:
     return hashlib.sha256(json.dumps(config_dump, sort_keys=True).encode()).hexdigest()
+
+
+def build_manifest(
+    config: ModelConfig,
+    *,
+    described: dict,
+    data_sha256: str,
+    data_files: dict,
+    phases: dict[str, float],
+    started: datetime,
+    finished: datetime,
+    counts: dict,
+    extra: dict | None = None,
+) -> dict:
+    """The run manifest of DESIGN.md, common to every benchmark: finite JSON, paths relative to their roots.
+
+    ``described`` is the model's ``describe()`` (plus what the runner adds); ``data_files`` are
+    made relative to the data dir here; non-finite numbers become null and are listed under
+    ``non_finite`` (see the module docstring; common/finite.py does it).  ``dtype`` is the one the
+    model ran in (``described["dtype"]``: a float16 config that fell back to float32 on CPU says
+    float32, and grading reads it), the config's only for a model without one (BM25).
+    """
+    described = dict(described)
+    root = data_dir()
+    manifest = {
+        "config_sha256": config_sha256(config.model_dump(mode="json")),
+        "weights_sha256": described.pop("weights_sha256", {}),
+        "data_sha256": data_sha256,
+        "data_files": {role: relative_to(path, root) for role, path in data_files.items()},
+        "git_commit": git_commit(),
+        "versions": library_versions(),
+        "hardware": hardware(described.get("device")),
+        "model": described,
+        "dtype": described.get("dtype") or config.dtype,
+        "batch_size": config.batch_size,
+        "seed": None,  # nothing in these runs is random
+        "timings_s": {name: round(value, 3) for name, value in phases.items()},
+        "total_s": round((finished - started).total_seconds(), 3),
+        "peak_memory_mb": round(peak_memory_mb(), 1),
+        "counts": counts,
+        **(extra or {}),
+    }
+    cleaned, replaced = finite_json(manifest)
+    if replaced:
+        cleaned["non_finite"] = replaced
+    json.dumps(cleaned, allow_nan=False)  # the guarantee, checked: raises ValueError if anything slipped through
+    return cleaned

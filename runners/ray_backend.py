@@ -1,10 +1,11 @@
 """Distributed execution on Ray: fan (model × task) jobs out over a cluster, and shard the
 encoding of one big corpus over several workers.
 
-Nothing here writes to the database: remote jobs return :class:`~runners.execute.RunOutcome`
-objects to the driver, which stores them exactly as a local run would.  Results are identical
-to the local backend because each job runs the same code on the same config; the only
-difference is where.  ``address=None`` starts (or joins) a local one-node Ray, as the tests do;
+Nothing here writes to the database: remote jobs return the local executor's results
+(:data:`runners.executors.TaskResult`: the :class:`~runners.outcome.RunOutcome`, a skip or a
+one-line error) to the driver, which stores them exactly as a local run would.  Results are
+identical to the local backend because each job runs the same code (:func:`runners.executors.run_one`)
+on the same config; the only difference is where.  ``address=None`` starts (or joins) a local one-node Ray, as the tests do;
 ``address="ray://host:10001"`` or ``"auto"`` joins a real cluster.  Each job asks for one GPU
 when the cluster has GPUs (``num_gpus``), else one CPU.
 """
@@ -12,7 +13,7 @@ when the cluster has GPUs (``num_gpus``), else one CPU.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -41,23 +42,28 @@ def init(address: str | None = None, *, num_cpus: int | None = None) -> None:
 
 
 def _job(config_dump: dict, task_id: str, env: dict[str, str]):
-    """Runs on a Ray worker: the same code path as a local run."""
+    """Runs on a Ray worker: the same code path as a local run (:func:`runners.executors.run_one`)."""
     import os
 
     os.environ.update(env)
-    from benchmarks.registry import get_task
-    from runners.execute import run_model_on_task
-    from runners.session import TaskNotSupported
+    from benchmarks.registry import get_task, reload_tasks
+    from runners.executors import TaskFailed, run_one
+    from runners.session import ModelSession
     from submissions.schema import ModelConfig
 
+    reload_tasks()  # this worker process may have listed the tasks under another job's settings
     try:
-        return run_model_on_task(ModelConfig.model_validate(config_dump), get_task(task_id))
-    except TaskNotSupported as reason:
-        return reason
+        result = run_one(ModelSession(ModelConfig.model_validate(config_dump)), get_task(task_id))
+    except UserError as err:  # an unknown task id on the worker
+        result = TaskFailed(task_id, err)
+    if isinstance(result, TaskFailed):  # a plain UserError travels back: subclasses may not unpickle (DataMismatch)
+        result = TaskFailed(task_id, UserError(str(result.error)))
+    return result
 
 
-def run_matrix(jobs: Sequence[tuple[dict, str]], *, address: str | None = None, gpus_per_job: float = 0.0):
-    """Run every (config dump, task id) on Ray; returns outcomes (or TaskNotSupported) in order."""
+def run_matrix(jobs: Sequence[tuple[dict, str]], *, address: str | None = None, gpus_per_job: float = 0.0) -> Iterator:
+    """Run every (config dump, task id) on Ray, all submitted at once; yields each job's
+    :data:`~runners.executors.TaskResult` in the jobs' order, as soon as it is done."""
     import os
 
     ray = _ray()
@@ -65,12 +71,16 @@ def run_matrix(jobs: Sequence[tuple[dict, str]], *, address: str | None = None, 
     env = {k: v for k, v in os.environ.items() if k.startswith(("LEADERBOARD_", "HF_", "TRANSFORMERS_"))}
     remote = ray.remote(num_gpus=gpus_per_job, num_cpus=1)(_job)
     refs = [remote.remote(config, task_id, env) for config, task_id in jobs]
+    return (_get(ray, ref) for ref in refs)
+
+
+def _get(ray, ref):
     try:
-        return ray.get(refs)
-    except ray.exceptions.RayTaskError as err:
-        cause = err.cause if isinstance(getattr(err, "cause", None), UserError) else None
-        if cause is not None:
-            raise cause from err
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as err:  # anything but a UserError is a bug: raise it here, with its cause
+        cause = getattr(err, "cause", None)
+        if isinstance(cause, UserError):
+            raise UserError(str(cause)) from err
         raise
 
 

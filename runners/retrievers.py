@@ -1,8 +1,7 @@
-"""The retriever protocol and the factory that builds one from a model config.
+"""Build the retriever of a model config (:class:`runners.protocols.Retriever`), and BEIR's document text.
 
-A retriever turns (corpus, queries) into a run: query id -> {doc id: score}.  Each backend
-declares whether it retrieves one extra hit when identical ids will be removed afterwards:
-BEIR/MTEB's exact search does (so every query keeps ``depth`` hits); Pyserini's
+Each backend declares whether it retrieves one extra hit when identical ids will be removed
+afterwards: BEIR/MTEB's exact search does (so every query keeps ``depth`` hits); Pyserini's
 ``--remove-query`` does not (it removes from the 1,000 it retrieved).  We follow each
 reference tool so that Recall@1000 matches it on ArguAna/Quora too.
 """
@@ -10,25 +9,13 @@ reference tool so that Recall@1000 matches it on ArguAna/Quora too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
+from runners.protocols import Retriever, SentenceEncoder
 from submissions.schema import ModelConfig
 
-Corpus = Mapping[str, Mapping[str, str]]
 
-
-class Retriever(Protocol):
-    extra_hit_for_identical_ids: bool
-    phase_times: dict[str, float]
-
-    def retrieve(self, corpus: Corpus, queries: Mapping[str, str], k: int, corpus_sha256: str) -> dict[str, dict[str, float]]:
-        """Top ``k`` hits per query."""
-
-    def describe(self) -> dict:
-        """Resolved settings, weight hashes and counters for the run manifest."""
-
-
-def build_retriever(config: ModelConfig) -> Retriever:
+def build_retriever(config: ModelConfig, sentence_encoder: SentenceEncoder | None = None) -> Retriever:
+    """The retriever for ``config``; a dense one wraps ``sentence_encoder`` (loaded here when not given)."""
     if config.backend == "bm25":
         assert config.bm25 is not None
         if config.bm25.engine == "lucene":
@@ -46,9 +33,13 @@ def build_retriever(config: ModelConfig) -> Retriever:
         from runners.session import TaskNotSupported
 
         raise TaskNotSupported(f"{config.name} (clip) is an image-text model; it does not run text retrieval")
+    from runners.dense import DenseSentenceEncoder, load_sentence_encoder
     from runners.dense_retriever import DenseRetriever
 
-    return DenseRetriever(config)
+    encoder = sentence_encoder if sentence_encoder is not None else load_sentence_encoder(config)
+    if not isinstance(encoder, DenseSentenceEncoder):
+        raise TypeError(f"the dense retriever wraps the dense backend's sentence encoder, not {type(encoder).__name__}")
+    return DenseRetriever(encoder)
 
 
 def flat_text(doc: Mapping[str, str]) -> str:

@@ -1,26 +1,115 @@
-"""The sentence-encoder runner: every benchmark whose capability is ``sentence_encoder`` (STS, Tatoeba).
+"""The sentence-encoder runner: every benchmark whose capability is ``sentence_encoder`` (STS, Tatoeba, …).
 
-:mod:`runners.execute` dispatches by capability, so this is the one entry point for sentence
-benchmarks.  Each of them still has its own scoring loop (:mod:`runners.run_sts`,
-:mod:`runners.run_tatoeba`); issue 13's runner part merges them into one template that calls
-``BENCHMARK.evaluate``.
+One template for all of them (:class:`benchmarks.contract.SentenceBenchmark`): the benchmark
+says which texts to embed (``texts``); each distinct text is encoded once, in first-seen order,
+through the session's sentence encoder (no retriever is built); the benchmark scores the
+embeddings (``evaluate``), and again for each Matryoshka size (:mod:`runners.matryoshka`) on
+the first ``d`` coordinates of the same embeddings.
+
+Prompt: these tasks are symmetric, so every text gets the same treatment: the config's
+``query_prompt``, which is what MTEB does for models with query/passage prefixes (e5-style
+models embed symmetric tasks as queries); for models without prompts it is "".
+
+The model's own pairwise similarity that STS correlates (:func:`mteb_pairwise_similarity`,
+torch in MTEB's float32 order) is computed here and handed to ``evaluate`` inside the
+predictions, since benchmarks do not import torch.
 """
 
 from __future__ import annotations
 
-from benchmarks.contract import Task
-from common.errors import UserError
-from runners.execute import RunOutcome
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+
+from benchmarks.contract import SentenceBenchmark, SentenceEmbeddings, Task
+from benchmarks.registry import get_benchmark
+from runners.manifest import build_manifest
+from runners.matryoshka import variant_dims, variant_name
+from runners.outcome import RunOutcome
+from runners.protocols import SentenceEncoder
 from runners.session import ModelSession
+
+log = logging.getLogger(__name__)
+
+
+def encode_unique(encoder: SentenceEncoder, texts: Sequence[str], prompt: str, desc: str) -> tuple[np.ndarray, dict[str, int]]:
+    """Embeddings of the distinct texts (first-seen order) and text -> row; no text is encoded twice."""
+    unique = list(dict.fromkeys(texts))
+    embeddings = encoder.encode(unique, prompt, desc)
+    return embeddings, {text: row for row, text in enumerate(unique)}
+
+
+def mteb_pairwise_similarity(embeddings1: np.ndarray, embeddings2: np.ndarray, similarity: str) -> np.ndarray:
+    """The model's own similarity per pair, computed as MTEB's ``similarity_pairwise`` does.
+
+    torch, float32: ``normalize(p=2, dim=1)`` for cosine, then ``(a * b).sum(-1)``.  Same values
+    as :func:`benchmarks.metrics.sts.model_similarity` up to the order of float32 additions,
+    which is enough to move a Spearman by 1e-6; the runner has torch loaded anyway.
+    """
+    import torch
+
+    a = torch.from_numpy(np.ascontiguousarray(embeddings1, dtype=np.float32))
+    b = torch.from_numpy(np.ascontiguousarray(embeddings2, dtype=np.float32))
+    if similarity == "cosine":
+        a = torch.nn.functional.normalize(a, p=2, dim=1)
+        b = torch.nn.functional.normalize(b, p=2, dim=1)
+    return (a * b).sum(dim=-1).numpy()
 
 
 def run_sentences(session: ModelSession, task: Task) -> RunOutcome:
-    if task.benchmark == "sts":
-        from runners.run_sts import run_sts
+    benchmark: SentenceBenchmark = get_benchmark(task.benchmark)  # type: ignore[assignment]  # capability sentence_encoder
+    started = datetime.now(UTC)
+    encoder = session.sentence_encoder  # BM25 & co. stop here with TaskNotSupported, before the data is read
+    phases: dict[str, float] = dict(session.take_load_time())
+    config = session.config
 
-        return run_sts(session, task)
-    if task.benchmark == "tatoeba":
-        from runners.run_tatoeba import run_tatoeba
+    t0 = time.perf_counter()
+    loaded = benchmark.load(task)  # parsed, hashed, counts checked
+    data = loaded.data
+    phases["load_data"] = time.perf_counter() - t0
 
-        return run_tatoeba(session, task)
-    raise UserError(f"{task.id}: the sentence-encoder runner does not score benchmark {task.benchmark!r} yet")
+    t0 = time.perf_counter()
+    matrix, row = encode_unique(encoder, benchmark.texts(task, data), config.query_prompt, f"encoding {task.id}")
+    phases["encode"] = time.perf_counter() - t0
+    log.info("%s: %s, %d distinct sentences", task.id, ", ".join(f"{n:,} {what}" for what, n in loaded.counts.items()), len(row))
+
+    t0 = time.perf_counter()
+    embeddings = SentenceEmbeddings(matrix, row, encoder.similarity, mteb_pairwise_similarity)
+    evaluation = benchmark.evaluate(task, data, embeddings)
+    dims = variant_dims(config.dims, int(matrix.shape[1]), config.name)
+    variants = {variant_name(dim): benchmark.evaluate(task, data, embeddings.truncated(dim)).scores for dim in dims}
+    phases["evaluate"] = time.perf_counter() - t0
+
+    finished = datetime.now(UTC)
+    manifest = build_manifest(
+        config,
+        described={**encoder.describe(), "embedding_dim": int(matrix.shape[1])},
+        data_sha256=loaded.sha256,
+        data_files=loaded.files,
+        phases=phases,
+        started=started,
+        finished=finished,
+        counts={**loaded.counts, "sentences_encoded": len(row)},
+        extra={
+            "prompt": {"both_sides": config.query_prompt},
+            **benchmark.run_notes(task, data),
+            "sentences_per_s": round(len(row) / max(phases["encode"], 1e-9), 1),
+            "matryoshka_dims": dims,
+        },
+    )
+    non_finite = int(matrix.size - np.isfinite(matrix).sum())
+    return RunOutcome(
+        config.name,
+        task.id,
+        evaluation.scores,
+        manifest,
+        started,
+        finished,
+        {**task.metric_spec, **evaluation.spec},
+        variant_scores=variants,
+        non_finite_outputs=non_finite,
+        item_data=evaluation.item_data,
+    )

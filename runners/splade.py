@@ -26,24 +26,20 @@ quantises the weights to integers; our scores are the model's float dot products
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping
 
 import numpy as np
 
 from common.errors import UserError
-from runners.device import best_device
-from runners.retrievers import Corpus, flat_text
-from runners.weights import resolve_weights
+from runners.model_loading import dtype_name, load_model, load_pretrained, model_max_length, resolve_max_length, torch_dtype
+from runners.protocols import Corpus, RetrievalResult
+from runners.retrievers import flat_text
 from submissions.schema import ModelConfig
-
-log = logging.getLogger(__name__)
 
 LOGITS_BUDGET_BYTES = 512 * 1024 * 1024  # largest tokens × vocabulary float32 logits tensor per batch
 VOCAB_SLICE = 2048  # vocabulary columns per slice of the decoder (measured best of 256…8192 here)
 SCORES_BUDGET = 50_000_000  # largest queries × documents block of scores per search chunk
-FALLBACK_MAX_LENGTH = 512
 
 
 class SpladeRetriever:
@@ -51,42 +47,33 @@ class SpladeRetriever:
     extra_hit_for_identical_ids = False
 
     def __init__(self, config: ModelConfig) -> None:
-        import torch
+        self.config = config
+        _, self.loaded = load_model(config, self._load)  # errors name the weights by their source, not a server path
+        self.device = self.loaded.device
+        self.weights = self.loaded.weights
+        self.token_budget = max(self.max_length, LOGITS_BUDGET_BYTES // (4 * self.vocab_size))
+
+    def _load(self, folder, device: str) -> None:
         from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-        from runners.dense import model_max_length
-
-        assert config.weights is not None
-        self.config = config
-        self.phase_times: dict[str, float] = {}
-        self.counters: dict[str, float] = {}
-        self.device = best_device()
-        start = time.perf_counter()
-        self.weights = resolve_weights(config.weights, config.name)
-        dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[config.dtype]
-        if dtype != torch.float32 and not str(self.device).startswith("cuda"):
-            log.warning("dtype %s asked for on %s; using float32 (half precision is for CUDA)", config.dtype, self.device)
-            dtype = torch.float32
-        self.dtype = dtype
-        folder = self.weights.folder
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
-            self.model = AutoModelForMaskedLM.from_pretrained(str(folder), dtype=dtype, trust_remote_code=config.trust_remote_code)
-        except Exception as err:  # any failure here means "this model won't load": say so in one line
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise UserError(
-                self.weights.public(f"model {config.name}: cannot load a masked-language model from {folder} ({first_line})")
-            ) from err
-        self.model.to(self.device).eval()
+        config = self.config
+        self.dtype = dtype = torch_dtype(config, device)
+        self.tokenizer, self.model = load_pretrained(
+            config,
+            "a masked-language model",
+            folder,
+            lambda: (
+                AutoTokenizer.from_pretrained(str(folder)),
+                AutoModelForMaskedLM.from_pretrained(str(folder), dtype=dtype, trust_remote_code=config.trust_remote_code),
+            ),
+        )
+        self.model.to(device).eval()
         self.vocab_size = int(self.model.config.vocab_size)
         self.decoder = _detach_decoder(self.model)
-        with self.weights.named_by_source():  # errors name the weights by their source, not a server path
-            st_max = check_sparse_encoder_files(folder)
-        limit = st_max or model_max_length(self.tokenizer, self.model.config)
-        self.max_length = config.max_length or limit or FALLBACK_MAX_LENGTH
-        self.max_length_origin = "config" if config.max_length else ("model files" if limit else "default")
-        self.token_budget = max(self.max_length, LOGITS_BUDGET_BYTES // (4 * self.vocab_size))
-        self.phase_times["load_model"] = time.perf_counter() - start
+        st_max = check_sparse_encoder_files(folder)
+        self.max_length, self.max_length_origin = resolve_max_length(
+            config.max_length, files=st_max, model_limit=model_max_length(self.tokenizer, self.model.config)
+        )
 
     # ------------------------------------------------------------------ encoding
     def _batches(self, texts: list[str]) -> list[np.ndarray]:
@@ -127,32 +114,34 @@ class SpladeRetriever:
         return stacked[inverse]
 
     # ------------------------------------------------------------------ search
-    def retrieve(self, corpus: Corpus, queries: Mapping[str, str], k: int, corpus_sha256: str) -> dict[str, dict[str, float]]:
+    def retrieve(self, corpus: Corpus, queries: Mapping[str, str], k: int, corpus_sha256: str) -> RetrievalResult:
         doc_ids = list(corpus)
         query_ids = list(queries)
+        phases: dict[str, float] = {}
         start = time.perf_counter()
         docs = self.encode([flat_text(corpus[d]) for d in doc_ids], self.config.document_prompt, "encoding corpus (splade)")
-        self.phase_times["encode_corpus"] = time.perf_counter() - start
+        phases["encode_corpus"] = time.perf_counter() - start
         start = time.perf_counter()
         query_matrix = self.encode([queries[q] for q in query_ids], self.config.query_prompt, "encoding queries (splade)")
-        self.phase_times["encode_queries"] = time.perf_counter() - start
+        phases["encode_queries"] = time.perf_counter() - start
         start = time.perf_counter()
         hits = sparse_top_k(query_matrix, docs, k)
-        self.phase_times["search"] = time.perf_counter() - start
+        phases["search"] = time.perf_counter() - start
         doc_nnz = np.diff(docs.indptr)
         query_nnz = np.diff(query_matrix.indptr)
-        self.counters = {
+        counters = {
             "vocabulary": self.vocab_size,
             "doc_nonzeros_mean": round(float(doc_nnz.mean()), 2) if len(doc_nnz) else 0.0,
             "doc_nonzeros_max": int(doc_nnz.max()) if len(doc_nnz) else 0,
             "query_nonzeros_mean": round(float(query_nnz.mean()), 2) if len(query_nnz) else 0.0,
             "query_nonzeros_max": int(query_nnz.max()) if len(query_nnz) else 0,
-            "corpus_docs_per_s": round(len(doc_ids) / max(self.phase_times["encode_corpus"], 1e-9), 1),
+            "corpus_docs_per_s": round(len(doc_ids) / max(phases["encode_corpus"], 1e-9), 1),
         }
-        return {
+        run = {
             qid: {doc_ids[j]: score for j, score in zip(index, scores, strict=True)}
             for qid, (index, scores) in zip(query_ids, hits, strict=True)
         }
+        return RetrievalResult(run, phase_times=phases, counters=counters)
 
     def describe(self) -> dict:
         return {
@@ -165,13 +154,12 @@ class SpladeRetriever:
             "settings_origin": {"max_length": self.max_length_origin},
             "query_prompt": self.config.query_prompt,
             "document_prompt": self.config.document_prompt,
-            "dtype": self.config.dtype,
+            "dtype": dtype_name(self.dtype),  # the precision it ran in (float32 when CPU refused half precision)
             "batch_size": self.config.batch_size,
             "token_budget": self.token_budget,
             "mlm_head": f"decoder applied in vocabulary slices of {VOCAB_SLICE}" if self.decoder is not None else "full logits",
             "device": self.device,
             "search": "exact: sparse matrix product (scipy CSR), hits = documents sharing a term with the query",
-            **self.counters,
         }
 
 

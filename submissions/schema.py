@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from common.errors import UserError
+
+if TYPE_CHECKING:
+    from benchmarks.contract import Capability
 
 # What a model is, in four words a model may combine (see docs/families.md):
 #   dense:       one fixed-size vector per text, compared by cosine or dot product (MiniLM, bge, e5, Contriever).
@@ -26,6 +29,19 @@ from common.errors import UserError
 #   distilled:   trained to reproduce a teacher's outputs (a larger encoder, a cross-encoder or an ensemble):
 #                MiniLM, SPLADE++ EnsembleDistil, splade-tiny.
 Family = Literal["dense", "sparse", "contrastive", "distilled"]
+
+# How a model is run (docs/families.md).  What each backend can do is a fact about the config, so it
+# lives here, next to the names: the submission policy refuses a task the backend cannot run before
+# anything is queued, and the runners dispatch on the same table.  Each benchmark declares the one
+# capability it needs (benchmarks/contract.py: BEIR a retriever, STS and Tatoeba a sentence
+# encoder, ARO an image-text scorer).
+Backend = Literal["bm25", "dense", "splade", "clip"]
+BACKEND_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "bm25": frozenset({"retriever"}),
+    "splade": frozenset({"retriever"}),
+    "dense": frozenset({"retriever", "sentence_encoder"}),
+    "clip": frozenset({"image_text_scorer"}),
+}
 
 
 # Bounds on numbers, each chosen far beyond any real model so that only nonsense is refused.
@@ -169,7 +185,7 @@ class ReportedScore(StrictModel):
 class ModelConfig(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     family: list[Family] = Field(min_length=1)
-    backend: Literal["bm25", "dense", "splade", "clip"]
+    backend: Backend
     description: str = ""
     weights: WeightsSource | None = None
     bm25: BM25Settings | None = None
@@ -268,12 +284,12 @@ def validation_problems(err: ValidationError) -> list[tuple[str, str]]:
     return problems
 
 
-def parse_config(text: str, source: str, *, allow_remote_code: bool = False) -> ModelConfig:
-    """Parse and validate YAML text; errors name ``source`` and the field.
+def read_yaml(text: str, source: str) -> dict[str, Any]:
+    """The mapping a config's YAML holds; raises :class:`ConfigError` with that one problem otherwise.
 
-    YAML is read with :func:`submissions.safe_yaml.safe_load` (no aliases, bounded size).
-    ``trust_remote_code: true`` is refused unless ``allow_remote_code`` (the reference registry
-    only): a config is data, and a submitted one must never make us run code from a model repo.
+    A text that does not parse (or that :func:`submissions.safe_yaml.safe_load` refuses: aliases,
+    duplicate keys, too big) is reported alone: without a mapping there are no fields to check,
+    so nothing else can be said about it.
     """
     from submissions.safe_yaml import UnsafeYaml, safe_load
 
@@ -287,16 +303,51 @@ def parse_config(text: str, source: str, *, allow_remote_code: bool = False) -> 
         raise ConfigError(source, [(where, str(getattr(err, "problem", None) or err))], "not valid YAML") from err
     if not isinstance(data, dict):
         raise ConfigError(source, [("(top level)", "a model config must be a YAML mapping of keys to values")])
+    return data
+
+
+REMOTE_CODE_REFUSED = (
+    "refused; only reference configs may run code from a model repository (use a model that loads with plain transformers classes)"
+)
+
+
+def validate_config(data: dict[str, Any], *, allow_remote_code: bool = False) -> tuple[ModelConfig | None, list[tuple[str, str]]]:
+    """The config and every problem the schema finds in ``data``: (None, problems) when it is invalid.
+
+    Problems are collected, not raised, so that a caller with more rules (the submission policy)
+    can report all of them in one answer.  ``trust_remote_code: true`` is one of them unless
+    ``allow_remote_code`` (the reference registry only): a config is data, and a submitted one
+    must never make us run code from a model repo.
+    """
     try:
-        config = ModelConfig.model_validate(data)
+        config: ModelConfig | None = ModelConfig.model_validate(data)
+        problems: list[tuple[str, str]] = []
     except ValidationError as err:
-        raise ConfigError(source, validation_problems(err)) from err
-    if config.trust_remote_code and not allow_remote_code:
-        raise ConfigError(
-            source,
-            [("trust_remote_code", "refused; only reference configs may run code from a model repository "
-              "(use a model that loads with plain transformers classes)")],
-        )  # fmt: skip
+        config, problems = None, validation_problems(err)
+    if not allow_remote_code and _asks_for_remote_code(config, data):
+        problems.append(("trust_remote_code", REMOTE_CODE_REFUSED))
+        config = None
+    return config, problems
+
+
+def _asks_for_remote_code(config: ModelConfig | None, data: dict[str, Any]) -> bool:
+    if config is not None:
+        return config.trust_remote_code
+    try:  # the rest of the config is invalid: read this one field as the schema would ("yes", 1, true)
+        return TypeAdapter(bool).validate_python(data.get("trust_remote_code", False)) is True
+    except ValidationError:
+        return False  # not a boolean: the schema's own problem says so
+
+
+def parse_config(text: str, source: str, *, allow_remote_code: bool = False) -> ModelConfig:
+    """Parse and validate YAML text; errors name ``source`` and every field that is wrong.
+
+    YAML is read with :func:`submissions.safe_yaml.safe_load` (no aliases, bounded size); see
+    :func:`read_yaml` and :func:`validate_config`.
+    """
+    config, problems = validate_config(read_yaml(text, source), allow_remote_code=allow_remote_code)
+    if config is None:
+        raise ConfigError(source, problems)
     return config
 
 

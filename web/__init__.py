@@ -153,10 +153,11 @@ def create_app(db_url: str | None = None) -> Flask:
         return render_template("error.html", error=None), 500
 
     app.jinja_env.filters.update(f4=fmt4, signed4=signed4, human=human_count, when=when)
+    from leaderboard.next_step import next_step_of
     from leaderboard.views.labels import benchmark_name
     from leaderboard.views.snapshot import registered_benchmarks, registered_tasks
 
-    app.jinja_env.globals.update(url_with=url_with, url_for=url_for, benchmark_name=benchmark_name)
+    app.jinja_env.globals.update(url_with=url_with, url_for=url_for, benchmark_name=benchmark_name, next_step_of=next_step_of)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -1,14 +1,34 @@
-"""ARO: one task per test set, scored under the ARO paper's definition (main) and MTEB's (the contract's ``BENCHMARK``)."""
+"""ARO: one task per test set, scored under the ARO paper's definition (main) and MTEB's (the contract's ``BENCHMARK``).
+
+What the image-text runner scores is described here (:meth:`AroBenchmark.views`): every case's
+caption options against its image as ARO shows it (the bounding-box crop on the VG sets, the
+whole image on the order sets), and on the VG sets against the whole image as well, which is
+what MTEB's copy holds (``text_acc``).  The runner embeds each distinct image of every view once
+and hands the option scores back per view (:class:`benchmarks.contract.CaptionScores`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from benchmarks.aro.catalog import ARO_DATASETS, AroDataset
 from benchmarks.aro.loader import AroData, load_aro, missing
 from benchmarks.aro.metrics import ARO_DEFINITIONS, evaluate_aro, main_metric, metric_names, metric_spec
-from benchmarks.contract import Capability, Evaluation, LoadedData, MetricDefinition, Task, relative_files, verify_counts
+from benchmarks.contract import (
+    SHOWN,
+    WHOLE,
+    Capability,
+    CaptionScores,
+    Evaluation,
+    ImageView,
+    LoadedData,
+    MetricDefinition,
+    Task,
+    relative_files,
+    verify_counts,
+)
+
+__all__ = ["BENCHMARK", "CaptionScores", "ImageView", "aro_task"]
 
 # our task name -> MTEB's (its image-text pair classification tasks; mteb's similar-task closure of each is empty)
 MTEB_NAMES: dict[str, str] = {
@@ -42,18 +62,6 @@ def aro_task(entry: AroDataset) -> Task[AroDataset]:
     )
 
 
-@dataclass(frozen=True)
-class CaptionScores:
-    """What an image-text scorer gives ARO: per case, one score per caption option (``cases[i].captions`` order).
-
-    ``scores`` use the image as ARO shows it (the bounding-box crop for VG); ``whole_image_scores``
-    (VG only) the whole image, as MTEB's copy holds it.
-    """
-
-    scores: Sequence[Sequence[float]]
-    whole_image_scores: Sequence[Sequence[float]] | None = None
-
-
 class AroBenchmark:
     """Vision-language compositionality: which caption an image-text model scores highest."""
 
@@ -70,6 +78,10 @@ class AroBenchmark:
 
     def missing_files(self, task: Task[AroDataset]) -> list[str]:
         return missing(task.info, task.folder)
+
+    def views(self, task: Task[AroDataset]) -> tuple[ImageView, ...]:
+        """The views each case is scored in, the one ARO shows first: the VG sets add the whole image."""
+        return (SHOWN,) if task.info.kind == "order" else (SHOWN, WHOLE)
 
     def load(self, task: Task[AroDataset]) -> LoadedData[AroData]:
         data = load_aro(task.info, task.folder, task.id)

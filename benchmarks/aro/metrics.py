@@ -23,7 +23,7 @@ Two definitions are in use and they give different numbers for the same model:
 
 Only the argmax matters, and ties decide items: the scores are plain cosines, as ARO computes
 them (a monotone rescaling such as the logit scale can merge two floats into a tie), and
-captions that tokenise alike get exactly one score (see :mod:`runners.run_aro`).
+captions that tokenise alike get exactly one score (see :mod:`runners.run_image_text`).
 
 VG-Relation leaves one question open (ARO issue #8): the paper says relations with too few
 items were dropped, but its tables report many relations with fewer than 25 items and the

@@ -1,5 +1,8 @@
 """STS: one task per test set, cosine Spearman over the pooled gold-scored pairs, as MTEB (the contract's ``BENCHMARK``).
 
+Predictions: the sentence-encoder runner's :class:`~benchmarks.contract.SentenceEmbeddings`;
+:meth:`StsBenchmark.texts` tells it what to embed (both sides of every pair, first sides first).
+
 Gold scores are not a metric: :meth:`StsBenchmark.evaluate` returns the normalised gold per pair
 as item data (``{"gold": {pair id: gold}}``), which the run stores beside its scores (table
 ``run_items``) and a correlation's confidence interval and paired test read.  Runs stored before
@@ -11,11 +14,20 @@ still returns it (``leaderboard.store`` takes such a row out of the scores and s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from benchmarks.contract import Capability, Evaluation, LoadedData, MetricDefinition, Task, relative_files, verify_counts
+from benchmarks.contract import (
+    Capability,
+    Evaluation,
+    LoadedData,
+    MetricDefinition,
+    SentenceEmbeddings,
+    Task,
+    relative_files,
+    verify_counts,
+)
 from benchmarks.metrics.retrieval import MetricResult
 from benchmarks.metrics.sts import GOLD_SCORE, MAIN_STS_METRIC, STS_DEFINITIONS, STS_METRICS, evaluate_sts, metric_spec
 from benchmarks.sts.catalog import MTEB_SIMILAR, STS_DATASETS, STS_MAX_SCORE, STS_MIN_SCORE, StsDataset
@@ -51,20 +63,6 @@ def sts_task(entry: StsDataset) -> Task[StsDataset]:
     )
 
 
-@dataclass(frozen=True)
-class PairPredictions:
-    """What a sentence encoder gives STS: both sides' embeddings, pair by pair, and the model's similarity.
-
-    ``own_similarity``: the model's similarity per pair as the runner computed it (torch, in
-    MTEB's float32 order); None lets the evaluator compute its numpy equivalent.
-    """
-
-    embeddings1: np.ndarray
-    embeddings2: np.ndarray
-    similarity: str = "cosine"
-    own_similarity: np.ndarray | None = None
-
-
 def gold_score_row(evaluation: Evaluation) -> MetricResult:
     """The ``gold_score`` row of runs before revision 0005: the mean normalised gold, and the gold per pair.
 
@@ -97,17 +95,31 @@ class StsBenchmark:
         verify_counts(task, counts, sha256=data.sha256)
         return LoadedData(data, counts, data.sha256, relative_files(data.files))
 
-    def evaluate(self, task: Task[StsDataset], data: StsData, predictions: PairPredictions) -> Evaluation:
-        """Every correlation of :func:`evaluate_sts`; the gold per pair as item data; the pairs read per subset as spec."""
+    def texts(self, task: Task[StsDataset], data: StsData) -> list[str]:
+        """First sides, then second sides: a sentence in several pairs is embedded once."""
+        return [pair.sentence1 for pair in data.pairs] + [pair.sentence2 for pair in data.pairs]
+
+    def run_notes(self, task: Task[StsDataset], data: StsData) -> dict[str, Any]:
+        return {}
+
+    def evaluate(self, task: Task[StsDataset], data: StsData, predictions: SentenceEmbeddings) -> Evaluation:
+        """Every correlation of :func:`evaluate_sts`; the gold per pair as item data; the pairs read per subset as spec.
+
+        The model's own similarity per pair is ``predictions.pairwise`` when the runner gives it
+        (torch, in MTEB's float32 order), else :func:`benchmarks.metrics.sts.model_similarity`.
+        """
+        first = predictions.of([pair.sentence1 for pair in data.pairs])
+        second = predictions.of([pair.sentence2 for pair in data.pairs])
+        own = predictions.pairwise(first, second, predictions.similarity) if predictions.pairwise is not None else None
         scores = evaluate_sts(
-            predictions.embeddings1,
-            predictions.embeddings2,
+            first,
+            second,
             [pair.score for pair in data.pairs],
             [pair.id for pair in data.pairs],
             similarity=predictions.similarity,
             min_score=STS_MIN_SCORE,
             max_score=STS_MAX_SCORE,
-            own_similarity=predictions.own_similarity,
+            own_similarity=own,
         )
         gold = scores.pop(GOLD_SCORE)
         return Evaluation(scores, {"gold": gold.per_query}, {"subsets": data.subsets or task.metric_spec.get("subsets", [])})

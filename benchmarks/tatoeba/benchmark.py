@@ -8,11 +8,26 @@ pair a second time): it is the mean of the 112 per-pair runs, see
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-import numpy as np
-
-from benchmarks.contract import Capability, Evaluation, LoadedData, MetricDefinition, Task, relative_files, verify_counts
-from benchmarks.metrics.bitext import BITEXT_DEFINITIONS, BITEXT_METRICS, MAIN_BITEXT_METRIC, evaluate_bitext, metric_spec
+from benchmarks.contract import (
+    Capability,
+    Evaluation,
+    LoadedData,
+    MetricDefinition,
+    SentenceEmbeddings,
+    Task,
+    relative_files,
+    verify_counts,
+)
+from benchmarks.metrics.bitext import (
+    BITEXT_DEFINITIONS,
+    BITEXT_METRICS,
+    MAIN_BITEXT_METRIC,
+    evaluate_bitext,
+    metric_spec,
+    nearest_neighbours,
+)
 from benchmarks.tatoeba.catalog import FOLDER, LANGUAGES, LICENSE, MTEB_TASK, SOURCE_URL, SPELLINGS, TatoebaLanguage
 from benchmarks.tatoeba.loader import TatoebaPair, load_pair
 from benchmarks.tatoeba.loader import missing_files as _missing_files
@@ -65,9 +80,17 @@ class TatoebaBenchmark:
         verify_counts(task, counts, sha256=pair.sha256)
         return LoadedData(pair, counts, pair.sha256, relative_files(pair.files))
 
-    def evaluate(self, task: Task[TatoebaLanguage], data: TatoebaPair, predictions: np.ndarray) -> Evaluation:
-        """``predictions[i]``: the English line sentence i found (exact nearest neighbour under the model's similarity)."""
-        return Evaluation(evaluate_bitext(predictions))
+    def texts(self, task: Task[TatoebaLanguage], data: TatoebaPair) -> list[str]:
+        """The other language's lines, then the English ones: a sentence on both sides is embedded once."""
+        return data.sentences + data.english
+
+    def run_notes(self, task: Task[TatoebaLanguage], data: TatoebaPair) -> dict[str, Any]:
+        return {"direction": f"{data.language} -> eng", "search": "exact top-1, numpy float32"}
+
+    def evaluate(self, task: Task[TatoebaLanguage], data: TatoebaPair, predictions: SentenceEmbeddings) -> Evaluation:
+        """Each sentence's exact nearest English line under the model's similarity; right when it is line i."""
+        found = nearest_neighbours(predictions.of(data.sentences), predictions.of(data.english), similarity=predictions.similarity)
+        return Evaluation(evaluate_bitext(found))
 
 
 BENCHMARK = TatoebaBenchmark()

@@ -75,7 +75,9 @@ def demo_rows(db_url: str) -> None:
     from benchmarks.registry import all_tasks
     from leaderboard.db import make_engine, session_factory
     from leaderboard.store import record_run
-    from runners.execute import RunOutcome, build_manifest
+    from runners.manifest import build_manifest
+    from runners.matryoshka import variant_name
+    from runners.outcome import RunOutcome
     from submissions.schema import ModelConfig
 
     rng = random.Random(7)
@@ -114,7 +116,7 @@ def demo_rows(db_url: str) -> None:
                 }
                 variants = {}
                 for i, d in enumerate(sorted(dims or [])):
-                    variants[f"dim={d}"] = {task.main_score: MetricResult(round(main * (0.86 + 0.1 * i / max(1, len(dims))), 5), {})}
+                    variants[variant_name(d)] = {task.main_score: MetricResult(round(main * (0.86 + 0.1 * i / max(1, len(dims))), 5), {})}
                 began = start + timedelta(days=n, minutes=k)
                 described = {
                     "backend": backend,

@@ -32,66 +32,51 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
     Exits 1 when any cell is FAIL.
     """
     from benchmarks.registry import expand_task_ids, get_task
-    from leaderboard.db import make_engine, session_factory
     from leaderboard.grading import TOLERANCES
-    from leaderboard.reproduce import aggregate_cells, board_run, grade_outcome, grade_rows
-    from leaderboard.store import record_run
-    from runners.execute import run_task
-    from runners.session import ModelSession, TaskNotSupported
-    from submissions.registry import REFERENCE_DIR, reference_configs, resolve_model
+    from leaderboard.names import owner_for
+    from leaderboard.service import Report, ReproductionRecorder, Resolved, lazy_sessions, plan, resolve, run_and_record
+    from runners.executors import LocalExecutor
+    from submissions.registry import reference_configs
 
     if all_models == bool(model):
         raise UserError("give either MODEL or --all")
-    targets = [(c, p) for c, p in reference_configs().values()] if all_models else [resolve_model(model)]  # type: ignore[arg-type]
+    if all_models:
+        targets = [Resolved(config, path, is_reference=True) for config, path in reference_configs().values()]
+    else:
+        targets = [resolve(model)]  # type: ignore[arg-type]
     plans = []
-    for config, path in targets:
+    for target in targets:
+        config = target.config
         wanted = task_list or ",".join(sorted({r.task for r in config.reported}))
         task_ids = list(dict.fromkeys(expand_task_ids(wanted)))  # a benchmark name ("tatoeba") means all its tasks
         for task_id in task_ids:
             get_task(task_id)  # unknown ids fail before anything runs
-        plans.append((config, path, task_ids, wanted))
+        plans.append((target, task_ids, wanted))
     if dry_run:
-        for config, _path, task_ids, wanted in plans:
+        for target, task_ids, wanted in plans:
             if task_ids:
-                click.echo(f"leaderboard reproduce {config.name} --tasks {wanted}")
+                click.echo(f"leaderboard reproduce {target.config.name} --tasks {wanted}")
         return
 
-    make_session = session_factory(make_engine())
+    make_session = lazy_sessions()
     cells = []
-    outcomes: dict[str, list] = {}
-    for config, path, task_ids, _wanted in plans:
+    for target, task_ids, _wanted in plans:
+        config = target.config
         if not task_ids:
             click.echo(f"{config.name}: nothing reported to reproduce (give --tasks)")
             continue
-        model_session = ModelSession(config)
-        for task_id in task_ids:
-            task = get_task(task_id)
-            try:
-                outcome = run_task(model_session, task)
-            except TaskNotSupported as reason:
-                click.echo(f"skipping {task.id}: {reason}")
-                continue
-            except UserError as err:
-                if not all_models:
-                    raise
-                click.echo(f"cannot run {config.name} on {task.id} here: {err}")
-                continue
-            with make_session() as session:
-                board = board_run(session, config.name, task.id)
-                task_cells = grade_outcome(config, task, outcome, board)
-            with make_session() as session:
-                record_run(
-                    session,
-                    config,
-                    task,
-                    outcome,
-                    is_reference=path.parent.resolve() == REFERENCE_DIR.resolve(),
-                    reproduces_run_id=board.id if board else None,
-                    grades=grade_rows(task_cells),
-                )
-            cells.extend(task_cells)
-            outcomes.setdefault(config.name, []).append((task, outcome))
-        cells.extend(aggregate_cells(config, outcomes.get(config.name, [])))
+
+        def failed(task, err, name=config.name) -> bool:
+            """--all goes on past a model that cannot run here (weights or data missing); one model stops."""
+            if all_models:
+                click.echo(f"cannot run {name} on {task.id} here: {err}")
+            return all_models
+
+        report = Report(skipped=lambda task, reason: click.echo(f"skipping {task.id}: {reason}"), failed=failed)
+        owner = owner_for(config, is_reference=target.is_reference, source=target.path, reproduction=True)
+        recorder = ReproductionRecorder(make_session, config, target.is_reference)
+        run_and_record(plan(config, task_ids, owner, make_session, report), LocalExecutor(), recorder, report)
+        cells.extend(recorder.cells)
 
     header = f"{'task':22} {'metric':16} {'reported':>9} {'board':>9} {'local':>9} {'Δ':>9}  {'tolerance (rule)':30} grade"
     click.echo(header)

@@ -15,7 +15,7 @@ log = logging.getLogger("leaderboard")
 def execute_and_store(
     model: str, task_ids: list[str], db: str | None = None, *, backend: str = "local", address: str | None = None
 ) -> list[int]:
-    """Run ``model`` on each task and store each run in its own transaction.
+    """Run ``model`` on each task and store each run in its own transaction (:mod:`leaderboard.service`).
 
     Tasks the model's backend cannot do (BM25 on STS, a text model on ARO) are skipped with a
     message; anything else that goes wrong stops with a one-line error.  The data of every task
@@ -23,49 +23,18 @@ def execute_and_store(
     while running (a model that fails on the third task) keeps the runs already stored, each of
     which is complete.  Running nothing at all is an error.
     """
-    from benchmarks.data_status import require_verified
-    from benchmarks.registry import get_task
-    from leaderboard.db import make_engine, session_factory
-    from leaderboard.names import check_name, owner_for
-    from leaderboard.store import record_run
-    from runners.execute import run_task
-    from runners.session import ModelSession, TaskNotSupported, supports
-    from submissions.registry import REFERENCE_DIR, resolve_model
+    from leaderboard.names import owner_for
+    from leaderboard.service import PerTaskRecorder, Report, lazy_sessions, plan, resolve, run_and_record
+    from runners.executors import executor_for
 
     if not task_ids:
         raise UserError("--tasks names no task; give task ids (beir/scifact) or benchmarks (sts), separated by commas")
-    config, path = resolve_model(model)
-    tasks = [get_task(task_id) for task_id in task_ids]  # all unknown ids fail before any work
-    # and all bad data: nothing runs, nothing is stored.  The first task's data is checked as it
-    # loads, before anything is stored, so only the later ones are read ahead (a one-task run of
-    # a big corpus reads it once).
-    for task in [t for t in tasks if supports(config, t.benchmark)][1:]:
-        require_verified(task)
-    engine = make_engine(db)
-    make_session = session_factory(engine)
-    is_reference = path.parent.resolve() == REFERENCE_DIR.resolve()
-    with make_session() as session:  # a name that belongs to another model is refused before any work
-        check_name(session, config.name, owner_for(config, is_reference=is_reference, source=path))
-    if backend == "ray":
-        from runners.ray_backend import run_matrix
+    model_ = resolve(model)
+    config = model_.config
+    make_session = lazy_sessions(db)
+    planned = plan(config, task_ids, owner_for(config, is_reference=model_.is_reference, source=model_.path), make_session)
 
-        remote = run_matrix([(config.model_dump(mode="json"), task.id) for task in tasks], address=address)
-        results = iter(remote)
-    else:
-        model_session = ModelSession(config)  # weights load once, for all tasks
-    run_ids = []
-    for task in tasks:
-        log.info("running %s on %s (%s)", config.name, task.id, backend)
-        try:
-            outcome = next(results) if backend == "ray" else run_task(model_session, task)
-            if isinstance(outcome, TaskNotSupported):
-                raise outcome
-        except TaskNotSupported as reason:
-            click.echo(f"skipping {task.id}: {reason}")
-            continue
-        with make_session() as session:
-            run_id = record_run(session, config, task, outcome, is_reference=is_reference)
-        run_ids.append(run_id)
+    def stored(task, outcome, run_id) -> None:
         main_value = outcome.scores[task.main_score].value
         click.echo(
             f"{config.name} {task.id} {task.main_score}={main_value:.4f} "
@@ -74,9 +43,20 @@ def execute_and_store(
         )
         for variant, variant_scores in outcome.variant_scores.items():  # e.g. Matryoshka sizes "dim=64"
             click.echo(f"  {variant} {task.main_score}={variant_scores[task.main_score].value:.4f}")
-    if not run_ids:
-        raise UserError(f"{config.name} ({config.backend}) can run none of the tasks asked for: {', '.join(task_ids)}")
-    return run_ids
+
+    report = Report(
+        start=lambda task: log.info("running %s on %s (%s)", config.name, task.id, backend),
+        skipped=lambda task, reason: click.echo(f"skipping {task.id}: {reason}"),
+        recorded=stored,
+    )
+    recorded = run_and_record(
+        planned,
+        executor_for(backend, address),
+        PerTaskRecorder(make_session, config, model_.is_reference),
+        report,
+        nothing_ran=f"{config.name} ({config.backend}) can run none of the tasks asked for: {', '.join(task_ids)}",
+    )
+    return [r.run_id for r in recorded if r.run_id is not None]
 
 
 @click.command()

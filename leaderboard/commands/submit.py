@@ -56,6 +56,7 @@ def submit(config_path: Path, task_list: str, server: str | None, token: str | N
     import getpass
 
     from leaderboard.db import make_engine, session_factory
+    from leaderboard.next_step import next_step_of
     from leaderboard.submissions import create_submission
     from leaderboard.tokens import verify_token
 
@@ -63,13 +64,22 @@ def submit(config_path: Path, task_list: str, server: str | None, token: str | N
     config_yaml = _read(config_path)
     if server:
         reply = _remote_submit(server, token, config_yaml, task_list)
-        click.echo(f"submission #{reply['id']} {reply['state']}: {reply['status_url']}")
+        _say_what_happens_next(reply["id"], reply["state"], reply.get("next") or "", reply["status_url"])
         return
     with session_factory(make_engine())() as session, session.begin():
         row = verify_token(session, token) if token else None
         sub = create_submission(session, config_yaml, task_list, token=row, submitter=row.name if row else (submitter or getpass.getuser()))
-        sub_id, state, reason = sub.id, sub.state, sub.review_reason
-    click.echo(f"submission #{sub_id} {state}" + (f" (waiting for review: {reason})" if state == "received" else ""))
+        sub_id, state, then = sub.id, sub.state, next_step_of(sub)
+    status = f"leaderboard submissions show {sub_id}"
+    _say_what_happens_next(sub_id, state, then, status + (" (a worker runs the queue: leaderboard worker)" if state == "queued" else ""))
+
+
+def _say_what_happens_next(sub_id: int, state: str, then: str, status: str) -> None:
+    """Three lines: the state, what happens next (``leaderboard.next_step``; a server's own words when remote), where to look."""
+    click.echo(f"submission #{sub_id} {state}" + (" (waiting for review)" if state == "received" else ""))
+    if then:
+        click.echo(f"next: {then}")
+    click.echo(f"status: {status}")
 
 
 @click.command()
@@ -162,11 +172,13 @@ def submissions_list(token: str | None) -> None:
 @one_line_errors
 def submissions_show(submission_id: int) -> None:
     from leaderboard.db import make_engine, session_factory
+    from leaderboard.next_step import next_step_of
     from leaderboard.submissions import get_submission
 
     with session_factory(make_engine())() as session:
         sub = get_submission(session, submission_id)
         click.echo(f"submission #{sub.id}: {sub.model_name} by {sub.submitter}, {sub.state}")
+        click.echo(f"next: {next_step_of(sub)}")
         for step in sub.history:
             click.echo(f"  {step['at']}  {step['state']:10} {step.get('note', '')}")
         if sub.error:

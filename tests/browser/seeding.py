@@ -21,7 +21,9 @@ from benchmarks.metrics.retrieval import MetricResult
 from benchmarks.registry import all_tasks
 from leaderboard.db import make_engine, session_factory
 from leaderboard.store import record_run
-from runners.execute import RunOutcome, build_manifest
+from runners.manifest import build_manifest
+from runners.matryoshka import variant_name
+from runners.outcome import RunOutcome
 from submissions.registry import reference_configs
 from submissions.schema import ModelConfig
 
@@ -118,7 +120,9 @@ def _outcome(config: ModelConfig, task: Task, main: float, started: datetime, de
     )
     variants = {}
     if config.dims:
-        variants = {f"dim={d}": {task.main_score: MetricResult(round(main - 0.03 * (4 - i), 4), {})} for i, d in enumerate(config.dims)}
+        variants = {
+            variant_name(d): {task.main_score: MetricResult(round(main - 0.03 * (4 - i), 4), {})} for i, d in enumerate(config.dims)
+        }
     return RunOutcome(config.name, task.id, _scores(task, main), manifest, started, finished, task.metric_spec, variants)
 
 

@@ -17,7 +17,7 @@ from benchmarks.tatoeba.benchmark import tatoeba_task
 from benchmarks.tatoeba.catalog import FOLDER
 from benchmarks.tatoeba.loader import load_pair
 from runners.execute import run_task
-from runners.run_sts import mteb_pairwise_similarity
+from runners.run_sentences import mteb_pairwise_similarity
 from runners.session import ModelSession
 from submissions.registry import resolve_model
 from tests.conftest import SHARED_DATA
@@ -38,10 +38,8 @@ def real_data(monkeypatch):
 @pytest.fixture
 def minilm_session(real_data):
     config, _ = resolve_model("all-MiniLM-L6-v2")
-    session = ModelSession(config)
-    recorder = parity.RecordingEncoder(session.text_encoder)
-    session.__dict__["text_encoder"] = recorder
-    return session, recorder
+    recorder = parity.RecordingEncoder(ModelSession(config).sentence_encoder)
+    return ModelSession(config, sentence_encoder=recorder), recorder
 
 
 def test_sts_slices_equal_mteb(minilm_session):
@@ -53,7 +51,7 @@ def test_sts_slices_equal_mteb(minilm_session):
         embeddings = dict(zip(texts, recorder.encode(texts), strict=True))
         first = np.stack([embeddings[p.sentence1] for p in pairs])
         second = np.stack([embeddings[p.sentence2] for p in pairs])
-        own = mteb_pairwise_similarity(first, second, "cosine")  # as run_sts computes the model's own similarity
+        own = mteb_pairwise_similarity(first, second, "cosine")  # as run_sentences computes the model's own similarity
         ours = evaluate_sts(first, second, [p.score for p in pairs], [p.id for p in pairs], own_similarity=own)
         theirs = parity.mteb_sts([p.sentence1 for p in pairs], [p.sentence2 for p in pairs], [p.score for p in pairs], recorder.table)
         compared = [metric for metric in STS_METRICS if metric in theirs]

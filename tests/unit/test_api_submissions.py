@@ -227,6 +227,11 @@ def test_status_and_lists(client, token, tiny_task):
     status = client.get(f"/api/v1/submissions/{mine['id']}").json
     assert {"state", "history", "error", "log_tail", "run_ids", "config_yaml", "attempts"} <= set(status)
     assert status["config_yaml"] == hub_config("alice-model") and status["run_ids"] == []
+    from leaderboard.next_step import next_step_of
+    from leaderboard.submissions import find_submission
+
+    with session_factory(make_engine())() as session:  # the API says what happens next in the status page's words
+        assert status["next"] == next_step_of(find_submission(session, mine["id"])) and status["next"]
     missing = client.get("/api/v1/submissions/999")
     assert missing.status_code == 404 and missing.is_json
 
@@ -277,7 +282,7 @@ def test_the_cli_submits_through_this_api(live_server, token, tiny_task, tmp_pat
     path.write_text(hub_config("cli-remote"))
     ok = CliRunner().invoke(main, ["submit", str(path), "--tasks", "beir/tiny", "--server", live_server, "--token", token])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.strip() == f"submission #1 queued: {live_server}/submissions/1"
+    assert ok.output.splitlines()[0] == "submission #1 queued" and f"status: {live_server}/submissions/1" in ok.output
     path.write_text(hub_config("cli-bad", extra="pooling: max\n"))
     bad = CliRunner().invoke(main, ["submit", str(path), "--tasks", "beir/tiny", "--server", live_server, "--token", token])
     assert bad.exit_code == 1 and "(pooling: Input should be" in bad.output and "Traceback" not in bad.output

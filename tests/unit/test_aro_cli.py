@@ -238,7 +238,7 @@ def test_aro_fp16_variant_is_stored_beside_the_float32_scores(tmp_path, monkeypa
     checks the path (float16 towers, numpy float16 normalisation and products, storage), not CUDA's bits.
     """
     import runners.clip
-    from runners.run_aro import ARO_FP16_VARIANT
+    from runners.run_image_text import ARO_FP16_VARIANT
 
     data = tmp_path / "data"
     write_all_aro(data, monkeypatch)

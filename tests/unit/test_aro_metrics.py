@@ -1,4 +1,4 @@
-"""ARO scoring on tiny cases worked out by hand, through the pure evaluator and through run_aro.
+"""ARO scoring on tiny cases worked out by hand, through the pure evaluator and through the image-text runner.
 
 The VG-Relation case (options in ARO's order [false_caption, true_caption], right = 1):
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import types
 
 import numpy as np
 import pytest
@@ -30,7 +29,8 @@ from benchmarks.aro.loader import AroCase
 from benchmarks.aro.metrics import EXCLUDED_RELATIONS, aro_correct, evaluate_aro, mteb_correct
 from benchmarks.registry import all_tasks
 from common.errors import UserError
-from runners.run_aro import run_aro
+from runners.run_image_text import run_image_text
+from runners.session import ModelSession
 from submissions.schema import parse_config
 from tests.aro_fixture import write_vg_relation
 
@@ -129,7 +129,7 @@ class StubScorer:
         return {"backend": "stub", "device": "cpu"}
 
 
-def test_run_aro_with_a_stub_scorer_gives_the_hand_computed_numbers(tmp_path, monkeypatch):
+def test_the_image_text_runner_with_a_stub_scorer_gives_the_hand_computed_numbers(tmp_path, monkeypatch):
     rows = [
         (relation, f"{relation} true {i}", f"{relation} false {i}", f"{i % 3}.jpg", (1, 2, 20 + i, 10 + i))
         for i, (relation, _f, _t) in enumerate(HAND)
@@ -142,7 +142,7 @@ def test_run_aro_with_a_stub_scorer_gives_the_hand_computed_numbers(tmp_path, mo
     task = dataclasses.replace(all_tasks()["aro/vg-relation"], expected_counts={"items": len(HAND)})
     config = parse_config("name: stub\nfamily: [contrastive]\nbackend: clip\nweights: {path: /nowhere}\n", "stub.yaml")
     scorer = StubScorer(caption_scores)
-    outcome = run_aro(types.SimpleNamespace(config=config, image_text_scorer=scorer), task)
+    outcome = run_image_text(ModelSession(config, image_text_scorer=scorer), task)
 
     assert outcome.scores["macro_accuracy"].value == pytest.approx(7 / 12)  # crops
     assert outcome.scores["text_acc_cropped"].value == pytest.approx(4 / 9)  # crops, MTEB's rule
@@ -196,7 +196,7 @@ def fp16_fixture(cases_n=70, options=5, dim=512, distinct_texts=200, seed=0):
 
 
 def test_fp16_scores_are_aros_numpy_arithmetic_bit_for_bit():
-    from runners.run_aro import ARO_SCORE_BATCH, aro_fp16_scores
+    from runners.run_image_text import ARO_SCORE_BATCH, aro_fp16_scores
 
     cases, image_row, text_row, image16, text16, rows = fp16_fixture()
     ours = np.stack(aro_fp16_scores(cases, image_row, text_row, image16, text16))
@@ -212,7 +212,7 @@ def test_fp16_scores_are_aros_numpy_arithmetic_bit_for_bit():
 
 def test_fp16_ties_are_common_and_follow_aros_tie_rules():
     """Float16 cosines keep 11 bits: near-ties become ties, which ARO counts wrong on VG and right on order."""
-    from runners.run_aro import aro_fp16_scores
+    from runners.run_image_text import aro_fp16_scores
 
     image16 = np.array([[1.0, 0.0]], dtype=np.float16)
     text16 = np.array([[0.50012, 0.866], [0.50024, 0.866]], dtype=np.float16)  # distinct in float32, one float16 apart

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks import registry
-from benchmarks.contract import DataMismatch, Evaluation, Loaded, LoadedData, MetricDefinition, Task
+from benchmarks.contract import DataMismatch, Evaluation, Loaded, LoadedData, MetricDefinition, SentenceEmbeddings, Task
 from benchmarks.data_status import data_status, require_verified
 from benchmarks.metrics.retrieval import MetricResult
 from common.errors import UserError
@@ -127,7 +127,7 @@ def test_beir_evaluate_is_the_retrieval_evaluator_with_the_task_settings(tiny):
 
 def test_sts_evaluate_gives_the_gold_as_item_data_and_the_same_gold_score_row():
     from benchmarks.metrics.sts import GOLD_SCORE, evaluate_sts
-    from benchmarks.sts.benchmark import PairPredictions, gold_score_row
+    from benchmarks.sts.benchmark import gold_score_row
     from benchmarks.sts.loader import StsData, StsPair
 
     rng = np.random.default_rng(0)
@@ -135,7 +135,11 @@ def test_sts_evaluate_gives_the_gold_as_item_data_and_the_same_gold_score_row():
     data = StsData(pairs=pairs, sha256="", subsets={"x": 40})
     left, right = rng.normal(size=(40, 8)).astype(np.float32), rng.normal(size=(40, 8)).astype(np.float32)
     task = registry.get_task("sts/stsb")
-    evaluation = registry.get_benchmark("sts").evaluate(task, data, PairPredictions(left, right, "cosine"))
+    sts = registry.get_benchmark("sts")
+    assert sts.texts(task, data) == [p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]
+    row = {text: i for i, text in enumerate(sts.texts(task, data))}
+    embeddings = SentenceEmbeddings(np.concatenate([left, right]), row, "cosine")
+    evaluation = sts.evaluate(task, data, embeddings)
     direct = evaluate_sts(left, right, [p.score for p in pairs], [p.id for p in pairs])
     gold = direct.pop(GOLD_SCORE)
     assert {m: (r.value, r.per_query) for m, r in evaluation.scores.items()} == {m: (r.value, r.per_query) for m, r in direct.items()}
@@ -149,10 +153,16 @@ def test_tatoeba_and_aro_evaluate_call_their_evaluators():
     from benchmarks.aro.loader import AroCase, AroData
     from benchmarks.aro.metrics import evaluate_aro
     from benchmarks.metrics.bitext import evaluate_bitext
+    from benchmarks.tatoeba.loader import TatoebaPair
 
     tatoeba = registry.get_benchmark("tatoeba")
-    found = np.array([0, 2, 2, 3])
-    got = tatoeba.evaluate(registry.get_task("tatoeba/deu-eng"), None, found).scores
+    pair = TatoebaPair("deu", ["x0", "x1", "x2", "x3"], ["e0", "e1", "e2", "e3"], "")
+    vectors = {"x0": [1, 0, 0], "x1": [0, 0.9, 1], "x2": [0, 0, 1], "x3": [0, 1, 0], "e0": [1, 0, 0], "e1": [0, 1, 0.1], "e2": [0, 0, 1]}
+    vectors["e3"] = [0, 1, 0]
+    texts = tatoeba.texts(registry.get_task("tatoeba/deu-eng"), pair)
+    embeddings = SentenceEmbeddings(np.array([vectors[t] for t in texts], dtype=np.float32), {t: i for i, t in enumerate(texts)})
+    found = np.array([0, 2, 2, 3])  # x1 is closest to e2: one miss
+    got = tatoeba.evaluate(registry.get_task("tatoeba/deu-eng"), pair, embeddings).scores
     assert {m: r.value for m, r in got.items()} == {m: r.value for m, r in evaluate_bitext(found).items()}
     cases = [AroCase(str(i), "x.jpg", None, ("right", "wrong"), 0) for i in range(3)]
     scores = [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]

@@ -21,7 +21,7 @@ QUERIES = {"words": "vitamin deficiency", "stopwords": "the of and", "empty": ""
 
 def test_bm25s_gives_queries_without_terms_no_hits():
     config = ModelConfig(name="b", family=["sparse"], backend="bm25", bm25={"engine": "bm25s"})
-    run = build_retriever(config).retrieve(CORPUS, QUERIES, 10, "0" * 64)
+    run = build_retriever(config).retrieve(CORPUS, QUERIES, 10, "0" * 64).run
     assert set(run) == set(QUERIES)
     assert run["words"] and not any(run[q] for q in ("stopwords", "empty", "spaces", "unknown"))
 
@@ -35,6 +35,6 @@ def test_neural_retrievers_embed_empty_text_without_failing(tmp_path, backend):
 
         folder, family = make_tiny_mlm(tmp_path / "mlm"), "sparse"
     config = ModelConfig(name="n", family=[family], backend=backend, weights={"path": str(folder)}, batch_size=2)
-    run = build_retriever(config).retrieve(CORPUS, QUERIES, 10, "0" * 64)
+    run = build_retriever(config).retrieve(CORPUS, QUERIES, 10, "0" * 64).run
     assert set(run) == set(QUERIES)
     assert all(0 <= len(hits) <= len(CORPUS) for hits in run.values())

@@ -3,7 +3,8 @@
 The command is read from the README ("Serving in production"), so the recipe users copy is
 the one tested.  With the old recipe (``gunicorn --preload -w 4``, sync workers) both tests
 fail: 8 clients sending their headers slowly hold all 4 workers, and health probes time out;
-16 clients asking for figures with a random ``?license=`` keep every worker drawing.
+16 clients asking for figures with a random ``?license=`` keep every worker drawing (measured
+against 16 asking for one cached figure, so the machine's load cancels out).
 """
 
 from __future__ import annotations
@@ -133,25 +134,39 @@ def test_slow_clients_do_not_starve_the_production_recipe(server):
 
 
 def test_random_plot_filters_do_not_slow_the_pages(server):
+    """A flood of random ``?license=`` figures costs the pages no more than a flood of one cached figure.
+
+    Measured against each other in the same test, on the same machine and load (CI runs two test
+    passes on two cores), instead of against a fixed number of milliseconds: with the old code each
+    random value drew a new figure under a lock the pages waited on (p95 26 ms -> 1.5 s).
+    """
     base, _port, _log = server
     urllib.request.urlopen(base + "/", timeout=30).read()  # warm: the board is built once per worker
-    until = time.monotonic() + ATTACK_S
+    urllib.request.urlopen(base + "/plots/params.png?benchmark=beir", timeout=30).read()  # and the figure
     answers: dict[int, int] = {}
 
-    def flood() -> None:
-        while time.monotonic() < until:
-            url = f"{base}/plots/params.png?benchmark=beir&license={uuid.uuid4().hex}"
-            try:
-                with urllib.request.urlopen(url, timeout=10) as response:
-                    answers[response.status] = answers.get(response.status, 0) + 1
-            except OSError:
-                answers[0] = answers.get(0, 0) + 1
+    def attack(random_filter: bool) -> tuple[list[float], int]:
+        until = time.monotonic() + ATTACK_S / 2
 
-    flooders = [threading.Thread(target=flood) for _ in range(16)]
-    for flooder in flooders:
-        flooder.start()
-    latencies, failures = probe(base + "/", until)
-    for flooder in flooders:
-        flooder.join()
-    assert failures == 0 and latencies and p95(latencies) < 0.5, (failures, sorted(latencies)[-5:])
+        def flood() -> None:
+            while time.monotonic() < until:
+                query = f"&license={uuid.uuid4().hex}" if random_filter else ""
+                try:
+                    with urllib.request.urlopen(f"{base}/plots/params.png?benchmark=beir{query}", timeout=10) as response:
+                        answers[response.status] = answers.get(response.status, 0) + 1
+                except OSError:
+                    answers[0] = answers.get(0, 0) + 1
+
+        flooders = [threading.Thread(target=flood) for _ in range(16)]
+        for flooder in flooders:
+            flooder.start()
+        measured = probe(base + "/", until)
+        for flooder in flooders:
+            flooder.join()
+        return measured
+
+    cached, cached_failures = attack(random_filter=False)
+    random, random_failures = attack(random_filter=True)
+    assert cached_failures == 0 and random_failures == 0 and cached and random
+    assert p95(random) < 2 * p95(cached) + 0.1, (sorted(cached)[-3:], sorted(random)[-3:])
     assert answers.get(200, 0) > 0  # the figure itself is served (an unknown licence filters nothing)

@@ -36,9 +36,6 @@ FORBIDDEN: dict[str, set[str]] = {
 }
 COMPOSITION_ROOT = ("leaderboard/cli.py", "leaderboard/commands/")
 MAX_LINES = 400
-# private imports that belong to another helper's module of issue 13 (leaderboard/job.py, which the
-# run-and-record service replaces); allowed, not required, so that fixing them never breaks this test
-PRIVATE_IMPORTS_PENDING = {("leaderboard/job.py", "leaderboard.submissions", "_move")}
 
 
 def modules() -> list[Path]:
@@ -72,7 +69,7 @@ def violations() -> list[str]:
             if top == "web" and package != "web" and not name.startswith(COMPOSITION_ROOT):
                 out.append(f"{name}:{line}: imports {module}; only the CLI's composition root may import web")
             private = imported.startswith("_") and not imported.startswith("__")
-            if private and (name, module, imported) not in PRIVATE_IMPORTS_PENDING:
+            if private:
                 out.append(f"{name}:{line}: imports the private {imported} of {module}")
     return out
 

@@ -37,16 +37,48 @@ def counted_encode(monkeypatch):
     return calls
 
 
-def test_dims_come_from_one_encoding_pass_and_full_size_equals_the_full_run(tiny_task, tmp_path, counted_encode):
+def test_dims_come_from_one_encoding_pass_and_the_full_size_is_the_run_itself(tiny_task, tmp_path, counted_encode):
+    """The one full-size rule (runners/matryoshka.py): a size equal to the embedding is the main cell, never a variant."""
     folder = make_tiny_st_model(tmp_path / "m", normalize=True)  # hidden size 16
-    outcome = run_model_on_task(dense_config(folder, dims=[4, 8, 16]), tiny_task)
+    outcome = run_model_on_task(dense_config(folder, dims=[8, 16, 4]), tiny_task)
     assert counted_encode == [5, 3]  # the corpus once, the queries once
-    assert set(outcome.variant_scores) == {"dim=4", "dim=8", "dim=16"}
-    full = outcome.variant_scores["dim=16"]
-    for metric, result in outcome.scores.items():
-        assert full[metric].value == result.value and full[metric].per_query == result.per_query
-    assert outcome.manifest["model"]["matryoshka_dims"] == [4, 8, 16]
-    assert outcome.manifest["model"]["encoding_passes"] == 1
+    assert list(outcome.variant_scores) == ["dim=4", "dim=8"]  # sorted; 16 is the run as configured
+    assert outcome.manifest["model"]["matryoshka_dims"] == [4, 8]
+    assert outcome.manifest["model"]["embedding_dim"] == 16 and outcome.manifest["model"]["encoding_passes"] == 1
+
+
+def test_dense_retrieval_and_the_sentence_runner_apply_the_same_size_rule(tiny_task, tmp_path, monkeypatch):
+    """BEIR and Tatoeba runs of one config list the same variants and record the same sizes."""
+    from dataclasses import replace
+
+    from benchmarks.registry import all_tasks
+    from benchmarks.tatoeba.benchmark import tatoeba_task
+    from benchmarks.tatoeba.catalog import TatoebaLanguage
+    from runners.execute import run_task
+    from runners.session import ModelSession
+    from tests.unit.test_tatoeba import write_pair
+
+    write_pair(tmp_path / "data" / "tatoeba" / "v1", "tst", ["the cell", "sleep and memory"], ["cell", "memory"])
+    pair = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", 2), expected_counts={"pairs": 2})
+    monkeypatch.setitem(all_tasks(), pair.id, pair)
+    session = ModelSession(dense_config(make_tiny_st_model(tmp_path / "m"), dims=[16, 4]))
+    beir, tatoeba = run_task(session, tiny_task), run_task(session, pair)
+    assert list(beir.variant_scores) == list(tatoeba.variant_scores) == ["dim=4"]
+    assert beir.manifest["model"]["matryoshka_dims"] == tatoeba.manifest["matryoshka_dims"] == [4]
+
+
+def test_variant_names_are_built_and_parsed_in_one_place():
+    from runners.matryoshka import parse_variant, variant_dims, variant_name
+
+    assert variant_name(64) == "dim=64" and parse_variant("dim=64") == 64
+    assert parse_variant("fp16-aro") is None and parse_variant("dim=") is None and parse_variant("dim=064") is None
+    assert parse_variant("") is None and parse_variant("dim=-8") is None
+    assert variant_dims(None, 384, "m") == [] and variant_dims([384], 384, "m") == []
+    assert variant_dims([256, 64, 64, 384, 128], 384, "m") == [64, 128, 256]
+    with pytest.raises(UserError, match=r"model m: dims lists 512, 1024, but the model's embeddings have 384 dimensions"):
+        variant_dims([1024, 64, 512], 384, "m")
+    with pytest.raises(ValueError):
+        variant_name(0)
 
 
 def test_a_truncated_size_is_truncate_renormalise_search(tiny_task, tmp_path):
@@ -98,12 +130,11 @@ def test_variants_are_stored_next_to_the_main_scores(tiny_task, tmp_path):
     config.write_text(f"name: tiny-mrl\nfamily: [dense]\nbackend: dense\nweights: {{path: {folder}}}\ndims: [8, 16]\n")
     result = CliRunner().invoke(main, ["run", str(config), "--tasks", tiny_task.id], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "  dim=8 ndcg_at_10=" in result.output and "  dim=16 ndcg_at_10=" in result.output
+    assert "  dim=8 ndcg_at_10=" in result.output and "dim=16" not in result.output
     with session_factory(make_engine())() as session:
         scores = session.scalars(select(schema.Score).where(schema.Score.metric == "ndcg_at_10")).all()
     by_variant = {score.variant: score for score in scores}
-    assert set(by_variant) == {"", "dim=8", "dim=16"}
-    assert by_variant["dim=16"].value == by_variant[""].value
+    assert set(by_variant) == {"", "dim=8"}  # the full size (16) is the main cell, stored once
     assert set(by_variant["dim=8"].per_query) == {"q1", "q2", "q3"}
 
 

@@ -14,7 +14,7 @@ from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
 from leaderboard.mteb_io import mteb_name, our_task_id
 from leaderboard.store import record_run
-from runners.execute import RunOutcome
+from runners.outcome import RunOutcome
 from submissions.schema import ModelConfig
 
 CONFIG = ModelConfig(
@@ -27,13 +27,14 @@ CONFIG = ModelConfig(
 SCORES = {"ndcg_at_10": 0.712345678, "recall_at_100": 0.95, "mrr_at_10": 0.6}
 
 
-def store_fake_scifact_run() -> None:
+def store_fake_scifact_run(manifest_model: dict | None = None) -> None:
     """A stored run with known scores (the IO under test does not care how they were made)."""
     now = datetime.now(UTC)
     task = get_task("beir/scifact")
+    manifest = {"config_sha256": "x", "total_s": 12.5, **({"model": manifest_model} if manifest_model else {})}
     outcome = RunOutcome(
         model=CONFIG.name, task=task.id, scores={m: MetricResult(v, {"1": v}) for m, v in SCORES.items()},
-        manifest={"config_sha256": "x", "total_s": 12.5}, started_at=now, finished_at=now, metric_spec=task.metric_spec,
+        manifest=manifest, started_at=now, finished_at=now, metric_spec=task.metric_spec,
     )  # fmt: skip
     with session_factory(make_engine())() as session:
         record_run(session, CONFIG, task, outcome, is_reference=False)
@@ -76,6 +77,18 @@ def test_export_loads_with_mteb_and_import_gives_the_numbers_back(tmp_path, monk
         }
     assert reported["ndcg_at_10"].value == pytest.approx(SCORES["ndcg_at_10"], abs=1e-6)
     assert "a" * 40 in reported["ndcg_at_10"].source and reported["ndcg_at_10"].origin == "import"
+
+
+def test_model_meta_gives_the_max_length_the_run_resolved_not_the_raw_config(tmp_path):
+    """The config leaves max_length out (the model's files say 256): MTEB's max_tokens is 256, from the run manifest."""
+    import json
+
+    assert CONFIG.max_length is None
+    store_fake_scifact_run({"backend": "dense", "max_length": 256, "settings_origin": {"max_length": "sentence-transformers files"}})
+    out = tmp_path / "results"
+    assert CliRunner().invoke(main, ["export", "--format", "mteb", str(out)], catch_exceptions=False).exit_code == 0
+    meta = json.loads((out / "org__tiny-hub-model" / ("a" * 40) / "model_meta.json").read_text())
+    assert meta["max_tokens"] == 256
 
 
 def test_import_of_unknown_models_is_one_line(tmp_path):

@@ -1,4 +1,4 @@
-"""What every run passes before it can be stored: defined scores, finite manifests (runners/execute.py)."""
+"""What every run passes before it can be stored: defined scores, finite manifests (runners/execute.py, runners/manifest.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from benchmarks.metrics.bitext import evaluate_bitext
 from benchmarks.metrics.retrieval import MetricResult, evaluate_retrieval
 from benchmarks.metrics.sts import evaluate_sts
 from common.errors import UserError
-from runners.execute import RunOutcome, build_manifest, check_defined
+from runners.execute import check_defined
+from runners.manifest import build_manifest
+from runners.outcome import RunOutcome
 from submissions.schema import ModelConfig
 
 NOW = datetime.now(UTC)

@@ -210,7 +210,7 @@ def test_splade_is_not_a_sentence_encoder(tiny_mlm):
     from runners.session import ModelSession, TaskNotSupported
 
     with pytest.raises(TaskNotSupported):
-        _ = ModelSession(splade_config(tiny_mlm)).text_encoder
+        _ = ModelSession(splade_config(tiny_mlm)).sentence_encoder
 
 
 def test_sparse_encoder_folders_must_be_splade_max(tmp_path):
@@ -228,7 +228,7 @@ def test_sparse_encoder_folders_must_be_splade_max(tmp_path):
     (folder / "1_SpladePooling" / "config.json").write_text(json.dumps({"pooling_strategy": "max", "activation_function": "relu"}))
     (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 24}))
     retriever = SpladeRetriever(splade_config(folder))
-    assert (retriever.max_length, retriever.max_length_origin) == (24, "model files")
+    assert (retriever.max_length, retriever.max_length_origin) == (24, "sentence-transformers files")
     (folder / "1_SpladePooling" / "config.json").write_text(json.dumps({"pooling_strategy": "sum", "activation_function": "relu"}))
     with pytest.raises(UserError, match=r"SpladePooling\(sum, relu\) is not supported"):
         SpladeRetriever(splade_config(folder))

@@ -25,7 +25,8 @@ from mteb.models.model_meta import ModelMeta, ScoringFunction  # noqa: E402
 from benchmarks.metrics.sts import STS_METRICS  # noqa: E402
 from benchmarks.sts.benchmark import sts_task  # noqa: E402
 from benchmarks.sts.catalog import StsDataset  # noqa: E402
-from runners.run_sts import run_sts  # noqa: E402
+from runners.run_sentences import run_sentences  # noqa: E402
+from runners.session import ModelSession  # noqa: E402
 from submissions.schema import ModelConfig  # noqa: E402
 from tests.tiny_models import WORDS  # noqa: E402
 
@@ -132,18 +133,25 @@ class HashEncoder:
         return np.asarray(rows, dtype=np.float32)
 
 
-class FakeSession:
-    def __init__(self, config, encoder):
-        self.config = config
-        self.text_encoder = encoder
+def fake_session(config: ModelConfig, encoder) -> ModelSession:
+    """A session whose sentence encoder is ``encoder`` (nothing is loaded)."""
+    return ModelSession(config, sentence_encoder=encoder)
 
 
 class RecordingEncoder:
-    """Wraps our encoder and remembers every embedding it produced, by text."""
+    """Wraps an encoder and remembers every embedding it produced, by text (a :class:`runners.protocols.SentenceEncoder`).
 
-    def __init__(self, inner):
+    ``similarity``: the model's (default: the wrapped encoder's own, for a real one).
+    """
+
+    def __init__(self, inner, similarity: str | None = None):
         self.inner = inner
+        self.similarity = similarity or inner.similarity
+        self.unit_length = bool(getattr(inner, "unit_length", False))  # a stand-in encoder has no such attribute
         self.table: dict[str, np.ndarray] = {}
+
+    def describe(self) -> dict:
+        return self.inner.describe() if hasattr(self.inner, "describe") else {"backend": "test stand-in"}
 
     def encode(self, texts, prompt="", desc=""):
         out = self.inner.encode(texts, prompt, desc)
@@ -175,8 +183,8 @@ def test_sts_runner_equals_mteb_evaluator(tmp_path, monkeypatch, similarity):
         name="parity", folder="sts/parity", layout="semeval", num_pairs=51, mteb_name="-", license="-", source_url="-", subsets=("one",)
     )
     config = ModelConfig(name="fake", family=["dense"], backend="dense", weights={"path": "/nowhere"}, similarity=similarity)
-    recorder = RecordingEncoder(HashEncoder())  # unnormalised: cosine, dot and the distances all rank differently
-    outcome = run_sts(FakeSession(config, recorder), sts_task(entry))
+    recorder = RecordingEncoder(HashEncoder(), similarity)  # unnormalised: cosine, dot and the distances all rank differently
+    outcome = run_sentences(fake_session(config, recorder), sts_task(entry))
 
     from benchmarks.sts.loader import load_sts
 

@@ -20,7 +20,8 @@ from common.errors import UserError
 from leaderboard import schema
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
-from runners.run_tatoeba import run_tatoeba
+from runners.run_sentences import run_sentences
+from runners.session import ModelSession
 from submissions.schema import ModelConfig
 from tests.tiny_models import make_tiny_st_model
 
@@ -83,7 +84,10 @@ def test_aggregate_is_the_mean_over_all_112_pairs_or_nothing():
 
 # ---------------------------------------------------------------- runner
 class FakeEncoder:
-    """Embeddings chosen by hand; records what it was asked to encode."""
+    """Embeddings chosen by hand (a :class:`runners.protocols.SentenceEncoder`); records what it was asked to encode."""
+
+    similarity = "cosine"
+    unit_length = False
 
     def __init__(self, vectors: dict[str, list[float]]):
         self.vectors = vectors
@@ -93,11 +97,12 @@ class FakeEncoder:
         self.calls.append((list(texts), prompt))
         return np.array([self.vectors[t] for t in texts], dtype=np.float32)
 
+    def describe(self) -> dict:
+        return {"backend": "fake"}
 
-class FakeSession:
-    def __init__(self, config, encoder):
-        self.config = config
-        self.text_encoder = encoder
+
+def fake_session(config, encoder) -> ModelSession:
+    return ModelSession(config, sentence_encoder=encoder)
 
 
 def fake_config(**overrides) -> ModelConfig:
@@ -110,7 +115,7 @@ def test_search_goes_from_the_other_language_to_english(tmp_path, monkeypatch):
     write_pair(tmp_path / "tatoeba" / "v1", "tst", ["x0", "x1"], ["e0", "e1"])
     task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", 2), expected_counts={"pairs": 2})
     encoder = FakeEncoder({"x0": [1, 0], "x1": [1, 0.1], "e0": [1, 0], "e1": [0, 1]})
-    outcome = run_tatoeba(FakeSession(fake_config(query_prompt="q: "), encoder), task)
+    outcome = run_sentences(fake_session(fake_config(query_prompt="q: "), encoder), task)
     assert outcome.scores["accuracy"].value == 0.5
     assert outcome.scores["accuracy"].per_query == {"1": 1.0, "2": 0.0}
     assert outcome.manifest["direction"] == "tst -> eng"
@@ -122,7 +127,7 @@ def test_a_sentence_on_both_sides_is_encoded_once(tmp_path, monkeypatch):
     write_pair(tmp_path / "tatoeba" / "v1", "tst", ["Tom!", "Ja."], ["Tom!", "Yes."])
     task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", 2), expected_counts={"pairs": 2})
     encoder = FakeEncoder({"Tom!": [1, 0], "Ja.": [0.2, 1], "Yes.": [0, 1]})
-    outcome = run_tatoeba(FakeSession(fake_config(dims=[1]), encoder), task)
+    outcome = run_sentences(fake_session(fake_config(dims=[1]), encoder), task)
     assert encoder.calls == [(["Tom!", "Ja.", "Yes."], "")]
     assert outcome.scores["f1"].value == 1.0 and outcome.manifest["counts"] == {"pairs": 2, "sentences_encoded": 3}
     assert outcome.variant_scores["dim=1"]["accuracy"].value == 0.5  # on the first dimension "Ja." is closest to "Tom!"
@@ -133,7 +138,7 @@ def test_dims_larger_than_the_embedding_are_a_user_error(tmp_path, monkeypatch):
     write_pair(tmp_path / "tatoeba" / "v1", "tst", ["a"], ["b"])
     task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", 1), expected_counts={"pairs": 1})
     with pytest.raises(UserError, match="dims lists 64"):
-        run_tatoeba(FakeSession(fake_config(dims=[64]), FakeEncoder({"a": [1, 0], "b": [0, 1]})), task)
+        run_sentences(fake_session(fake_config(dims=[64]), FakeEncoder({"a": [1, 0], "b": [0, 1]})), task)
 
 
 def test_cli_runs_a_pair_with_a_real_tiny_model_and_skips_bm25(tmp_path, monkeypatch):

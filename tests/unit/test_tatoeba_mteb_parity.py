@@ -14,10 +14,10 @@ from mteb.models.model_meta import ScoringFunction
 from benchmarks.metrics.bitext import BITEXT_METRICS, evaluate_bitext, nearest_neighbours
 from benchmarks.tatoeba.benchmark import tatoeba_task
 from benchmarks.tatoeba.catalog import TatoebaLanguage
-from runners.run_tatoeba import run_tatoeba
+from runners.run_sentences import run_sentences
 from submissions.schema import ModelConfig
 from tests.tiny_models import WORDS
-from tests.unit.test_sts_mteb_parity import FakeSession, RecordingEncoder, mteb_bitext
+from tests.unit.test_sts_mteb_parity import RecordingEncoder, fake_session, mteb_bitext
 
 
 class SharedWordEncoder:
@@ -46,9 +46,9 @@ def test_runner_equals_mteb_bitext_mining_evaluator(tmp_path, monkeypatch, simil
     monkeypatch.setenv("LEADERBOARD_DATA_DIR", str(tmp_path / "data"))
 
     config = ModelConfig(name="fake", family=["dense"], backend="dense", weights={"path": "/nowhere"}, similarity=similarity)
-    recorder = RecordingEncoder(SharedWordEncoder())
+    recorder = RecordingEncoder(SharedWordEncoder(), similarity)
     task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", n), expected_counts={"pairs": n})
-    ours = run_tatoeba(FakeSession(config, recorder), task).scores
+    ours = run_sentences(fake_session(config, recorder), task).scores
 
     theirs = mteb_bitext(other, english, recorder.table, fn)  # sentence1 = the other language, as mteb's Tatoeba
     for metric in BITEXT_METRICS:

@@ -11,7 +11,7 @@ from benchmarks.metrics.retrieval import MetricResult
 from benchmarks.registry import all_tasks
 from leaderboard.grading import DEFAULT, TOLERANCES, Numerics, Tolerance, grade, tolerance_for, tolerance_rule
 from leaderboard.reproduce import grade_outcome, grade_rows
-from runners.execute import RunOutcome
+from runners.outcome import RunOutcome
 from submissions.registry import reference_configs
 from submissions.schema import ModelConfig
 

@@ -20,7 +20,7 @@ from benchmarks.registry import all_tasks
 from leaderboard.db import make_engine, session_factory
 from leaderboard.stats import bootstrap_ci, paired_randomization_test, random_effects_meta
 from leaderboard.store import record_run
-from runners.execute import RunOutcome
+from runners.outcome import RunOutcome
 from submissions.schema import ModelConfig
 from web import create_app
 

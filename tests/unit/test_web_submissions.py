@@ -271,7 +271,7 @@ def test_admin_reviews_with_csrf(client, token, tiny_task, monkeypatch):
 
 def test_admin_publishes_a_finished_submission(seeded, client, tiny_task):
     """A done submission (auto-publish off) stays off the board until an admin publishes it."""
-    from leaderboard.submissions import _move
+    from leaderboard.submissions import move_state
 
     admin_token = make_token("root", admin=True)
     submit(client, token=admin_token, config_yaml=config("late-model"), remember="1")
@@ -279,7 +279,7 @@ def test_admin_publishes_a_finished_submission(seeded, client, tiny_task):
         sub = session.get(schema.Submission, 1)
         model = session.scalar(select(schema.Model).where(schema.Model.name == "community-e5-small"))
         sub.model_name, model.published, model.submitter = "community-e5-small", False, "root"
-        _move(sub, "done", "runs stored")
+        move_state(sub, "done", "runs stored")
     assert 'data-model="community-e5-small"' not in client.get("/benchmarks/beir").get_data(as_text=True)
     page = client.get("/submissions/1").get_data(as_text=True)
     assert 'data-action="publish"' in page

@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from common.errors import UserError
 from leaderboard import schema
+from leaderboard.next_step import next_step_of
 from leaderboard.public_log import public_line, public_log
 from leaderboard.submissions import create_submission
 from leaderboard.tokens import token_by_hash, verify_token
@@ -171,6 +172,8 @@ def submission_record(sub: schema.Submission, *, full: bool = True) -> dict:
         "status_url": external_url("submit_pages.status", submission_id=sub.id),
         "api_url": external_url("api.submission", submission_id=sub.id),
         "model_url": external_url("pages.model_page", name=sub.model_name) if published else None,
+        # the same words as the status page's box and `leaderboard submit` (leaderboard/next_step.py)
+        "next": next_step_of(sub),
     }
     if full:
         record |= {

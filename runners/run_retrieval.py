@@ -1,4 +1,12 @@
-"""BEIR: retrieve the top 1,000 per query, evaluate with trec_eval semantics."""
+"""The retriever runner: every benchmark whose capability is ``retriever`` (BEIR and BEIR-format datasets).
+
+Load the verified data (``BENCHMARK.load``: parsed, hashed, counts checked), retrieve the top
+1,000 per query, and let the benchmark score the run (``BENCHMARK.evaluate``: trec_eval
+semantics), and each Matryoshka variant run the same way.  The data is a corpus, queries and
+qrels (:class:`benchmarks.beir.loader.BeirData`); ``remove_identical_ids`` in the task's spec
+says whether a hit whose id equals its query's is dropped, and so whether a retriever that
+follows BEIR asks for one extra hit.
+"""
 
 from __future__ import annotations
 
@@ -7,49 +15,50 @@ import math
 import time
 from datetime import UTC, datetime
 
-from benchmarks.beir.benchmark import BENCHMARK
 from benchmarks.contract import Task
-from benchmarks.metrics.retrieval import DEFAULT_DEPTH, evaluate_retrieval
-from runners.execute import RunOutcome, build_manifest
+from benchmarks.metrics.retrieval import DEFAULT_DEPTH
+from benchmarks.registry import get_benchmark
+from runners.manifest import build_manifest
+from runners.outcome import RunOutcome
 from runners.session import ModelSession
 
 log = logging.getLogger(__name__)
 
 
-def run_beir(session: ModelSession, task: Task) -> RunOutcome:
+def run_retrieval(session: ModelSession, task: Task) -> RunOutcome:
+    benchmark = get_benchmark(task.benchmark)
     started = datetime.now(UTC)
     phases: dict[str, float] = {}
     t0 = time.perf_counter()
-    loaded = BENCHMARK.load(task)  # parsed, hashed, counts checked
+    loaded = benchmark.load(task)  # parsed, hashed, counts checked
     data = loaded.data
     phases["load_data"] = time.perf_counter() - t0
     log.info("%s: %d docs, %d queries", task.id, len(data.corpus), len(data.queries))
 
-    retriever = session.retriever
+    retriever = session.retriever  # a model without one stops here with TaskNotSupported
+    phases.update(session.take_load_time())
     remove = bool(task.metric_spec.get("remove_identical_ids"))
     depth = DEFAULT_DEPTH
     k = depth + 1 if remove and retriever.extra_hit_for_identical_ids else depth
     t0 = time.perf_counter()
-    run = retriever.retrieve(data.corpus, data.queries, k, data.sha256)
-    phases.update(retriever.phase_times)
+    result = retriever.retrieve(data.corpus, data.queries, k, data.sha256)
+    phases.update(result.phase_times)
     phases["retrieve_total"] = time.perf_counter() - t0
+    run = result.run
 
     # what check_defined needs: did any judged query get a hit, and were all hit scores numbers
     answered = sum(1 for qid in data.qrels if any(doc != qid or not remove for doc in run.get(qid, {})))
     non_finite = sum(1 for hits in run.values() for score in hits.values() if not math.isfinite(score))
 
     t0 = time.perf_counter()
-    scores = evaluate_retrieval(data.qrels, run, task.metrics, depth=depth, remove_identical_ids=remove)
+    scores = benchmark.evaluate(task, data, run).scores
     # Matryoshka sizes (dense ``dims:``): more runs from the same embeddings, scored the same way
-    variant_scores = {
-        variant: evaluate_retrieval(data.qrels, variant_run, task.metrics, depth=depth, remove_identical_ids=remove)
-        for variant, variant_run in getattr(retriever, "variant_runs", {}).items()
-    }
+    variant_scores = {variant: benchmark.evaluate(task, data, variant_run).scores for variant, variant_run in result.variants.items()}
     phases["evaluate"] = time.perf_counter() - t0
     finished = datetime.now(UTC)
     manifest = build_manifest(
         session.config,
-        described=retriever.describe(),
+        described={**retriever.describe(), **result.counters},
         data_sha256=data.sha256,
         data_files=loaded.files,
         phases=phases,

@@ -1,5 +1,7 @@
-"""ARO: score every (image, caption option) pair of each test case, then evaluate both definitions.
+"""The image-text runner: every benchmark whose capability is ``image_text_scorer`` (ARO).
 
+Score every (image, caption option) pair of each test case in each of the benchmark's views
+(:meth:`benchmarks.contract.ImageTextBenchmark.views`), then let the benchmark evaluate them.
 Each distinct image (crop) and each distinct caption *token sequence* is embedded once; a
 case's option scores are the cosines between its image and its options, each distinct
 (image, token sequence) pair computed once, so options that tokenise alike tie exactly, as in
@@ -8,9 +10,9 @@ ARO (see :mod:`runners.clip`).  Scores are plain cosines, as ARO's
 in floating point it can merge two cosines one unit in the last place apart into a tie, and
 ties decide items here.
 
-For the VG sets the whole images are embedded too (a few thousand): ARO's paper scores the
-bounding-box crops, while MTEB's copy of these sets holds whole images, so ``text_acc`` uses
-those (and ``text_acc_cropped`` gives MTEB's rule on ARO's crops).
+ARO's views: for the VG sets the whole images are embedded too (a few thousand): ARO's paper
+scores the bounding-box crops, while MTEB's copy of these sets holds whole images, so
+``text_acc`` uses those (and ``text_acc_cropped`` gives MTEB's rule on ARO's crops).
 
 With ``aro_fp16: true`` the same cases are scored a second time with ARO's own GPU arithmetic
 (:func:`aro_fp16_scores`) and stored as the score variant :data:`ARO_FP16_VARIANT`; the
@@ -29,17 +31,16 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.aro.benchmark import BENCHMARK
 from benchmarks.aro.loader import AroCase
-from benchmarks.aro.metrics import evaluate_aro
-from benchmarks.contract import Task
+from benchmarks.contract import SHOWN, WHOLE, CaptionScores, ImageKey, ImageTextBenchmark, Task
+from benchmarks.registry import get_benchmark
 from common.errors import UserError
-from runners.execute import RunOutcome, build_manifest
+from runners.manifest import build_manifest
+from runners.outcome import RunOutcome
 from runners.session import ModelSession
 
 log = logging.getLogger(__name__)
 
-ImageKey = tuple[str, tuple[float, float, float, float] | None]  # (path under the image root, crop box or None)
 ARO_FP16_VARIANT = "fp16-aro"  # the score variant of ARO's float16 arithmetic (config aro_fp16)
 # main_aro.py's --batch-size default: the test cases per np.einsum call.  Each score's value does not
 # depend on it (tests/unit/test_aro_metrics.py checks that batches of 1, 7, 16 and 32 give the same bits).
@@ -142,22 +143,34 @@ def aro_fp16_scores(
 
 
 def _key(case: AroCase, whole_image: bool = False) -> ImageKey:
-    return (case.image, None if whole_image else case.bbox)
+    return (WHOLE if whole_image else SHOWN).key(case)
 
 
-def run_aro(session: ModelSession, task: Task) -> RunOutcome:
+def image_keys(cases: Sequence[AroCase], views) -> tuple[list[ImageKey], dict[str, int]]:
+    """The distinct images to embed, view after view (each view's sorted by path, then crop box), and how many per view."""
+    keys: list[ImageKey] = []
+    per_view: dict[str, int] = {}
+    for view in views:
+        seen = set(keys)
+        new = sorted({view.key(case) for case in cases} - seen, key=lambda k: (k[0], k[1] or ()))
+        keys.extend(new)
+        per_view[view.name] = len(new)
+    return keys, per_view
+
+
+def run_image_text(session: ModelSession, task: Task) -> RunOutcome:
     scorer = session.image_text_scorer  # a text-only model stops here with TaskNotSupported
+    benchmark: ImageTextBenchmark = get_benchmark(task.benchmark)  # type: ignore[assignment]  # capability image_text_scorer
     config = session.config
     started = datetime.now(UTC)
-    phases: dict[str, float] = {"load_model": getattr(scorer, "load_seconds", 0.0)}
-    entry = task.info
+    phases: dict[str, float] = dict(session.take_load_time())
     t0 = time.perf_counter()
-    loaded = BENCHMARK.load(task)  # parsed, hashed, counts checked
+    loaded = benchmark.load(task)  # parsed, hashed, counts checked
     data = loaded.data
     phases["load_data"] = time.perf_counter() - t0
     cases = data.cases
-    vg = entry.kind != "order"
-    log.info("%s: %d cases, %d images", task.id, len(cases), data.counts["images"])
+    views = benchmark.views(task)
+    log.info("%s: %d cases, %d images", task.id, len(cases), loaded.counts.get("images", 0))
 
     t0 = time.perf_counter()
     captions = sorted({caption for case in cases for caption in case.captions})
@@ -167,33 +180,32 @@ def run_aro(session: ModelSession, task: Task) -> RunOutcome:
 
     load = image_loader(data.image_root)
     t0 = time.perf_counter()
-    keys = sorted({_key(case) for case in cases}, key=lambda k: (k[0], k[1] or ()))
-    full_keys = sorted({_key(case, whole_image=True) for case in cases}) if vg else []
-    image_row = {key: i for i, key in enumerate(keys + full_keys)}  # a crop box is never None, so keys do not collide
-    image_emb = scorer.encode_images(keys + full_keys, load, desc=f"{task.id} images")
+    keys, per_view = image_keys(cases, views)
+    image_row = {key: i for i, key in enumerate(keys)}
+    image_emb = scorer.encode_images(keys, load, desc=f"{task.id} images")
     phases["encode_images"] = time.perf_counter() - t0
 
-    scores = cosine_scores(cases, image_row, text_row, image_emb, text_emb)
-    whole_scores = cosine_scores(cases, image_row, text_row, image_emb, text_emb, whole_image=True) if vg else None
+    by_view = {view.name: cosine_scores(cases, image_row, text_row, image_emb, text_emb, whole_image=view.whole_image) for view in views}
     t0 = time.perf_counter()
-    results = evaluate_aro(entry.kind, cases, scores, whole_scores)
+    results = benchmark.evaluate(task, data, CaptionScores.of_views(by_view)).scores
     phases["evaluate"] = time.perf_counter() - t0
 
     variant_scores = {}
     if config.aro_fp16:
         t0 = time.perf_counter()
         text16 = scorer.encode_token_ids(sequences, desc=f"{task.id} captions (fp16)", aro_fp16=True)
-        image16 = scorer.encode_images(keys + full_keys, load, desc=f"{task.id} images (fp16)", aro_fp16=True)
-        scores16 = aro_fp16_scores(cases, image_row, text_row, image16, text16)
-        whole16 = aro_fp16_scores(cases, image_row, text_row, image16, text16, whole_image=True) if vg else None
-        variant_scores[ARO_FP16_VARIANT] = evaluate_aro(entry.kind, cases, scores16, whole16)
+        image16 = scorer.encode_images(keys, load, desc=f"{task.id} images (fp16)", aro_fp16=True)
+        by_view16 = {
+            view.name: aro_fp16_scores(cases, image_row, text_row, image16, text16, whole_image=view.whole_image) for view in views
+        }
+        variant_scores[ARO_FP16_VARIANT] = benchmark.evaluate(task, data, CaptionScores.of_views(by_view16)).scores
         phases["aro_fp16"] = time.perf_counter() - t0
 
     finished = datetime.now(UTC)
     described = scorer.describe()
     described["images_per_s"] = round(len(image_row) / max(phases["encode_images"], 1e-9), 2)
     extra: dict = {}
-    if entry.kind == "order":
+    if data.provenance is not None:  # the order sets: how their frozen options were made
         extra["order_options"] = data.provenance
     if variant_scores:
         extra["variants"] = {
@@ -202,21 +214,21 @@ def run_aro(session: ModelSession, task: Task) -> RunOutcome:
     manifest = build_manifest(
         config,
         described=described,
-        data_sha256=data.sha256,
+        data_sha256=loaded.sha256,
         data_files=loaded.files,
         phases=phases,
         started=started,
         finished=finished,
         counts={
-            **data.counts,
+            **loaded.counts,
             "captions": len(captions),
             "caption_token_sequences": len(sequences),
-            "image_crops": len(keys),
-            "whole_images": len(full_keys),
+            "image_crops": per_view.get(SHOWN.name, 0),
+            "whole_images": per_view.get(WHOLE.name, 0),
         },
         extra=extra,
     )
-    non_finite = sum(int(np.size(row) - np.isfinite(row).sum()) for row in [*scores, *(whole_scores or [])])
+    non_finite = sum(int(np.size(row) - np.isfinite(row).sum()) for rows in by_view.values() for row in rows)
     return RunOutcome(
         config.name, task.id, results, manifest, started, finished, task.metric_spec, variant_scores, non_finite_outputs=non_finite
     )
