@@ -110,7 +110,7 @@ class ToleranceRule:
 DEFAULT = ToleranceRule(
     "default",
     0.0005,
-    "the OKish band of DESIGN.md: an exact float32 rerun moves a mean over hundreds of items by far less than "
+    "the OKish band of docs/design.md: an exact float32 rerun moves a mean over hundreds of items by far less than "
     "5e-4 (summation order, BLAS kernels), so more is a real difference",
 )
 

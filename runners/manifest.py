@@ -109,7 +109,7 @@ def build_manifest(
     counts: dict,
     extra: dict | None = None,
 ) -> dict:
-    """The run manifest of DESIGN.md, common to every benchmark: finite JSON, paths relative to their roots.
+    """The run manifest of docs/design.md, common to every benchmark: finite JSON, paths relative to their roots.
 
     ``described`` is the model's ``describe()`` (plus what the runner adds); ``data_files`` are
     made relative to the data dir here; non-finite numbers become null and are listed under

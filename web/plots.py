@@ -43,9 +43,10 @@ plots = Blueprint("plots", __name__, url_prefix="/plots")
 _LOCK = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe; only figures take it
 # Uncached figures being drawn or waiting their turn, per process.  A page asks for up to 4 at once
 # and a first visit of a busy board queues behind other visitors' figures, so requests wait their
-# turn (up to RENDER_WAIT_S) rather than fail; 32 waiting hold at most half of the production
-# recipe's 64 threads (web/gunicorn.conf.py), and a figure asked for beyond that is answered 503.
-MAX_RENDERING = 32
+# turn (up to RENDER_WAIT_S) rather than fail.  The slots are per process, and a production worker
+# is one process with 16 threads (web/gunicorn.conf.py): 8 waiting figures hold at most half of a
+# worker's threads, so pages always have threads left; a figure asked for beyond that is a 503.
+MAX_RENDERING = 8
 RENDER_WAIT_S = 20.0
 _RENDER_SLOTS = threading.BoundedSemaphore(MAX_RENDERING)
 FAMILY_COLORS = {"dense": "#1f6feb", "sparse": "#d1242f", "contrastive": "#8250df", "distilled": "#1a7f37"}

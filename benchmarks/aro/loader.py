@@ -19,6 +19,7 @@ from pathlib import Path
 
 from benchmarks.aro.catalog import AroDataset
 from common.errors import UserError
+from common.paths import relative_to
 from common.settings import data_dir
 
 BBOX_FIELDS = ("bbox_x", "bbox_y", "bbox_w", "bbox_h")
@@ -87,7 +88,8 @@ def order_provenance(cases_file: Path, raw: bytes, task_id: str) -> dict:
             f"the file has {actual[:12]}…); rerun python -m benchmarks.aro.perturb {task_id}, or delete {beside.name} if the file "
             "came from elsewhere"
         )
-    return {"record": record, "file": str(beside)}
+    # relative to the data dir: this lands in the public run manifest (no server path, issue 12 item 3)
+    return {"record": record, "file": relative_to(beside, data_dir())}
 
 
 def image_root(entry: AroDataset) -> Path:

@@ -189,6 +189,8 @@ def test_all_four_aro_tasks_end_to_end_on_release_format_files(tmp_path, monkeyp
         assert [scores["precision_at_1"].per_query[str(i)] for i in range(len(cases))] == paper
         manifest = manifest_of(task)
         record = manifest["order_options"]["record"]
+        name = task.split("/")[1]  # the provenance file named relative to the data dir: no server path in public
+        assert manifest["order_options"]["file"] == f"aro/{name}/{name.replace('-', '_')}_test.provenance.json"
         assert record["seed"] == 1 and record["tagger"] == "tests.aro_fixture.stub_tagger"
         assert set(record) >= {"spacy", "en_core_web_sm", "nltk", "numpy", "cases_sha256", "source_sha256"}
         assert manifest["counts"]["caption_token_sequences"] < manifest["counts"]["captions"]  # token-identical options met

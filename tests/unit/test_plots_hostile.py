@@ -114,4 +114,13 @@ def test_a_page_gets_all_its_figures_when_its_browser_asks_for_them_at_once(app)
     with ThreadPoolExecutor(len(urls)) as pool:
         statuses = list(pool.map(lambda url: app.test_client().get(url).status_code, urls))
     assert statuses == [200] * len(urls)
-    assert 4 * len(urls) <= plots.MAX_RENDERING  # first visits of several visitors queue, not fail
+    assert 2 * len(urls) <= plots.MAX_RENDERING  # first visits of two visitors queue, not fail
+
+
+def test_waiting_figures_never_hold_most_of_a_production_workers_threads():
+    """Plot slots are per process: at most half of one gunicorn worker's threads may wait on figures."""
+    import runpy
+    from pathlib import Path
+
+    recipe = runpy.run_path(str(Path(plots.__file__).with_name("gunicorn.conf.py")))
+    assert plots.MAX_RENDERING <= recipe["threads"] // 2
