@@ -3,7 +3,7 @@
 Which sub-files make up each year is fixed here, not globbed from the folder: it is part of the
 task's definition (STS13 without the LDC-only ``SMT`` subset, as in SentEval and MTEB), and a
 stray extra file in the folder must not silently change the task.  The pair counts are MTEB's
-``num_samples`` for the test split (the published numbers our runs reproduce are in each reference config's ``reported:``).
+``num_samples`` for the test split.
 """
 
 from __future__ import annotations
