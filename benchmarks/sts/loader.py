@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.sts.catalog import STS_MAX_SCORE, STS_MIN_SCORE, StsDataset
+from benchmarks.text_lines import read_text_lines
 from common.errors import UserError
 
 
@@ -65,21 +66,7 @@ def missing_files(entry: StsDataset, folder: Path) -> list[str]:
 
 
 def _read_lines(path: Path, digest: hashlib._Hash) -> list[str]:
-    """Lines without their line ends (LF or CRLF); a final newline does not make an empty last line."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise UserError(f"{path}: cannot be read ({err.strerror}); replace the file") from err
-    digest.update(raw)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise UserError(f"{path}: not UTF-8 text ({err.reason}); replace the file with the original release") from err
-    text = text.removeprefix("\ufeff")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
+    return read_text_lines(path, digest, fix="replace the file with the original release", strip_bom=True)
 
 
 def _score(text: str, path: Path, number: int) -> float:

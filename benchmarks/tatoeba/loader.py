@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.tatoeba.catalog import RAW_URL, file_names
+from benchmarks.text_lines import read_text_lines
 from common.errors import UserError
 
 
@@ -34,19 +35,7 @@ def missing_files(folder: Path, language: str) -> list[str]:
 
 
 def _lines(path: Path, digest: hashlib._Hash) -> list[str]:
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise UserError(f"{path}: cannot be read ({err.strerror}); replace the file") from err
-    digest.update(raw)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise UserError(f"{path}: not UTF-8 text ({err.reason}); replace it with LASER's original file") from err
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    lines = [line.removesuffix("\r") for line in lines]
+    lines = read_text_lines(path, digest, fix="replace it with LASER's original file")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             raise UserError(f"{path} line {number}: empty sentence; the LASER release has none, replace the file")
