@@ -285,8 +285,9 @@ def summary_lines(demo_plan: DemoPlan, outcomes: list[Outcome], wall_s: float, u
             lines.append(f"  skipped  {o.model:<{width}}  {o.task:<{task_width}}  {o.reason}")
     if demo_plan.already_stored:
         lines.append(f"  kept     {demo_plan.already_stored} runs already stored (leaderboard demo --rerun runs them again)")
-    for name, state in demo_plan.needs_download:
-        lines.append(f"  skipped  {name}: weights {state}")
+    if demo_plan.needs_download:
+        names = ", ".join(name for name, _ in demo_plan.needs_download)
+        lines.append(f"  skipped  {names}: weights not on this machine (needs download; leaderboard models list)")
     if demo_plan.nothing_to_run:
         lines.append(f"  skipped  {', '.join(demo_plan.nothing_to_run)}: no task in this demo's scope that their backend can run")
     lines.append(f"the site: {url}" if url else "see it: leaderboard serve (http://127.0.0.1:5000/)")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from benchmarks.aggregate import benchmark_mean
+from benchmarks.contract import DATA_DIFFERENCE_KEY
 from benchmarks.zero_shot import UNKNOWN, training_match
 from leaderboard.grading import Numerics, grade, tolerance_rule
 from leaderboard.views.labels import benchmark_name, metric_label, task_metrics
@@ -69,6 +70,12 @@ class ReportedRow:
     reproduction_run_id: int | None
     reproductions: int
     mean_covers: tuple[str, ...] = ()  # scope "benchmark": what our mean averages
+    data_note: str = ""  # how our copy of the task's data differs from the one the published number used (metric_spec)
+
+    @property
+    def explanation(self) -> str:
+        """What a grade short of OK says for itself: the task's data difference (SICK-R: 9,840 pairs, MTEB's 9,927), if any."""
+        return self.data_note if self.grade in ("OKish", "FAIL") else ""
 
 
 @dataclass
@@ -135,6 +142,10 @@ def _reproduced(entry: Reproduction | None, value: float, source: str) -> dict:
     }
 
 
+def data_difference(task: TaskInfo | None) -> str:
+    return str((task.metric_spec or {}).get(DATA_DIFFERENCE_KEY) or "") if task is not None else ""
+
+
 def reported_rows(
     session: Session, snap: Snapshot, model: ModelInfo, runs: list[RunSummary], registered: dict[str, TaskInfo]
 ) -> list[ReportedRow]:
@@ -185,6 +196,7 @@ def reported_rows(
                 tolerance_reason=tolerance.reason,
                 **_reproduced(reproduced.get((model.id, reported.task_id, reported.metric)), reported.value, reported.source),
                 mean_covers=covers,
+                data_note=data_difference(task),
             )
         )
     return rows
@@ -213,5 +225,5 @@ def model_view(session: Session, snap: Snapshot, model: ModelInfo, registered: d
         reported=reported,
         reported_main=reported_main,
         blocks=blocks,
-        all_commands=model.commands(",".join(r.run.task_id for r in results) or None),
+        all_commands=model.commands([r.run.task_id for r in results] or None),
     )

@@ -140,7 +140,7 @@ def test_demo_lists_models_without_weights_once_and_never_loads_them(tiny_task, 
     assert "running fake-dense-absent" not in result.output and "error" not in result.output.lower()
     summary = result.output.split("demo summary:", 1)[1]
     assert "ran      bm25s-flat  beir/tiny  ndcg_at_10=" in summary
-    assert "skipped  fake-dense-absent: weights needs download" in summary
+    assert "skipped  fake-dense-absent: weights not on this machine (needs download" in summary
     assert "leaderboard serve (http://127.0.0.1:5000/)" in summary
     record = json.loads(progress_path().read_text())
     assert record["state"] == "done" and record["finished"] == record["total"] == 1
@@ -203,7 +203,7 @@ def test_summary_says_what_ran_what_was_skipped_and_why_and_the_url():
     assert lines[0] == "demo summary: 1 of 2 runs stored in 2 min"
     assert "ran      bm25s-flat        beir/scifact  ndcg_at_10=0.6777  1.6 s" in text
     assert "skipped  all-MiniLM-L6-v2  sts/sick-r    sts/sick-r: missing SICK.txt" in text
-    assert "skipped  bge-base-en-v1.5: weights needs download" in text
+    assert "skipped  bge-base-en-v1.5: weights not on this machine (needs download" in text
     assert "negclip: no task in this demo's scope" in text
     assert "kept     2 runs already stored" in text
     assert lines[-1] == "the site: http://127.0.0.1:5000/"
