@@ -90,6 +90,19 @@ class ScoreBlock:
     others: list[MetricColumn]
 
 
+@dataclass(frozen=True)
+class Related:
+    """Another model this one is related to (:mod:`submissions.kinship`): the same weights, or a tuned variant."""
+
+    kind: str  # "same-weights" | "tuned-variant-of" (this is the variant) | "tuned-variant" (the other one is)
+    model: str
+    fields: tuple[str, ...] = ()  # the hyperparameters that differ
+
+    @property
+    def label(self) -> str:
+        return {"same-weights": "same weights as", "tuned-variant-of": "tuned variant of", "tuned-variant": "tuned variant:"}[self.kind]
+
+
 @dataclass
 class ModelView:
     model: ModelInfo
@@ -100,6 +113,7 @@ class ModelView:
     reported_main: dict[str, ReportedRow]  # task -> the published main score shown beside ours (the config's first)
     blocks: list[ScoreBlock] = field(default_factory=list)
     all_commands: dict[str, str] = field(default_factory=dict)
+    related: list[Related] = field(default_factory=list)
 
 
 def _result(model: ModelInfo, run: RunSummary, task: TaskInfo | None) -> ModelResult:
@@ -202,6 +216,46 @@ def reported_rows(
     return rows
 
 
+def loaded_weight_hashes(session: Session, model_ids: list[int]) -> dict[int, dict]:
+    """model id -> the weight hashes its newest run loaded (the manifest's ``weights_sha256``): for configs that pin none."""
+    from sqlalchemy import func, select
+
+    from leaderboard import schema
+
+    if not model_ids:
+        return {}
+    newest = select(func.max(schema.Run.id)).where(schema.Run.model_id.in_(model_ids)).group_by(schema.Run.model_id)
+    rows = session.execute(select(schema.Run.model_id, schema.Run.manifest).where(schema.Run.id.in_(newest)))
+    return {model_id: (manifest or {}).get("weights_sha256") or {} for model_id, manifest in rows if isinstance(manifest, dict)}
+
+
+def related_models(session: Session, snap: Snapshot, model: ModelInfo, runs: list[RunSummary]) -> list[Related]:
+    """The published models with the same weights as ``model``, and its tuned variants or the reference it tunes.
+
+    Both directions are found from either page, so the two model pages link each other.
+    """
+    from submissions.kinship import fingerprint, same_weights, tuned_fields
+
+    mine = fingerprint(model.config, (r.manifest.get("weights_sha256") or {} for r in runs if r.manifest))
+    others = [m for m in snap.by_name.values() if m.id != model.id]
+    unpinned = [m.id for m in others if not ((m.config.get("weights") or {}).get("sha256"))]
+    loaded = loaded_weight_hashes(session, unpinned)
+    related = []
+    for other in sorted(others, key=lambda m: m.name.lower()):
+        shared = same_weights(mine, fingerprint(other.config, [loaded.get(other.id, {})]))
+        if shared:
+            related.append(Related("same-weights", other.name))
+        if other.is_reference and not model.is_reference:
+            fields = tuned_fields(model.config, other.config, same_weight_files=shared)
+            if fields:
+                related.append(Related("tuned-variant-of", other.name, tuple(fields)))
+        elif model.is_reference and not other.is_reference:
+            fields = tuned_fields(other.config, model.config, same_weight_files=shared)
+            if fields:
+                related.append(Related("tuned-variant", other.name, tuple(fields)))
+    return related
+
+
 def model_view(session: Session, snap: Snapshot, model: ModelInfo, registered: dict[str, TaskInfo]) -> ModelView:
     """The model's runs, current results (zero-shot tri-state), published numbers and per-benchmark blocks."""
     runs = model_runs(session, model.id)
@@ -226,4 +280,5 @@ def model_view(session: Session, snap: Snapshot, model: ModelInfo, registered: d
         reported_main=reported_main,
         blocks=blocks,
         all_commands=model.commands([r.run.task_id for r in results] or None),
+        related=related_models(session, snap, model, runs),
     )
