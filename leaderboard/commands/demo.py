@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 import click
 
 from benchmarks.contract import Task
+from benchmarks.registry import benchmark_ids
 from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 from leaderboard.demo_progress import DemoProgress, minutes, write_progress
 
 FIRST_LOOK = "sts/stsb"  # a text model's first number: 1,379 pairs, seconds on a CPU, the best-known STS set
-BENCHMARK_ORDER = ("beir", "sts", "tatoeba", "aro")  # after the cheap runs: the headline benchmark first
 DEFAULT_TATOEBA_PAIRS = 5  # the smallest pairs (104-134 sentences each); CI's reported pairs are among them
 
 
@@ -66,7 +66,8 @@ def order_key(config, task: Task) -> tuple:
         return (0, engine, config.name.lower(), task_size(task), task.id)
     if task.id == FIRST_LOOK:
         return (1, 0, config.name.lower(), 0, task.id)
-    rank = BENCHMARK_ORDER.index(task.benchmark) if task.benchmark in BENCHMARK_ORDER else len(BENCHMARK_ORDER)
+    order = benchmark_ids()  # the registry's display order: BEIR, STS, Tatoeba, ARO, then plugins
+    rank = order.index(task.benchmark) if task.benchmark in order else len(order)
     return (2, rank, config.name.lower(), task_size(task), task.id)
 
 
