@@ -28,7 +28,7 @@ from leaderboard.commands.demo import (
     summary_lines,
 )
 from leaderboard.demo_progress import DemoProgress, progress_path, read_progress, write_progress
-from submissions.registry import reference_configs
+from submissions.registry import REFERENCE_DIR, reference_configs
 from submissions.schema import ModelConfig
 
 CHEAP_FIRST = ["bm25s-flat", "bm25-flat", "bm25-multifield", "all-MiniLM-L6-v2", "splade-tiny"]
@@ -122,7 +122,8 @@ def test_demo_lists_models_without_weights_once_and_never_loads_them(tiny_task, 
     import runners.session as session_module
 
     bm25s = reference_configs()["bm25s-flat"]
-    fake = {"bm25s-flat": bm25s, "fake-dense-absent": (absent_dense(tmp_path), tmp_path / "fake.yaml")}
+    # registered like a reference config, so nothing but its weights would stop a run of it
+    fake = {"bm25s-flat": bm25s, "fake-dense-absent": (absent_dense(tmp_path), REFERENCE_DIR / "fake-dense-absent.yaml")}
     monkeypatch.setattr("submissions.registry.reference_configs", lambda: fake)
     sessions: list[str] = []
     real_init = session_module.ModelSession.__init__
