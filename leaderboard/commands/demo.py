@@ -295,13 +295,9 @@ def summary_lines(demo_plan: DemoPlan, outcomes: list[Outcome], wall_s: float, u
     return lines
 
 
-def make_plan(full: bool, rerun: bool) -> tuple[DemoPlan, set[str]]:
-    """The plan for the tasks whose files are present, from the reference registry; nothing is loaded."""
+def present_tasks(full: bool) -> list[Task]:
+    """The tasks in the demo's scope whose files are here (a cheap look: the data is checked as each run starts)."""
     from benchmarks.registry import all_tasks, find_benchmark
-    from leaderboard.commands.models import runnable_here, weights_column
-    from leaderboard.db import make_engine, session_factory
-    from leaderboard.views.scores import current_main_scores
-    from submissions.registry import reference_configs
 
     def present(task: Task) -> bool:
         benchmark = find_benchmark(task.benchmark)
@@ -312,6 +308,17 @@ def make_plan(full: bool, rerun: bool) -> tuple[DemoPlan, set[str]]:
         raise UserError(
             "no benchmark data found; set LEADERBOARD_DATA_DIR (e.g. to ../shared/datasets) or run 'leaderboard data fetch beir/scifact'"
         )
+    return tasks
+
+
+def make_plan(full: bool, rerun: bool) -> tuple[DemoPlan, set[str]]:
+    """The plan for the tasks whose files are present, from the reference registry; nothing is loaded."""
+    from leaderboard.commands.models import runnable_here, weights_column
+    from leaderboard.db import make_engine, session_factory
+    from leaderboard.views.scores import current_main_scores
+    from submissions.registry import reference_configs
+
+    tasks = present_tasks(full)
     with session_factory(make_engine())() as session:
         stored = {(model, task) for model, _, task, _, _, _ in current_main_scores(session)}
     configs = {name: config for name, (config, _path) in reference_configs().items()}
@@ -344,6 +351,7 @@ def demo(port: int, full: bool, rerun: bool, no_serve: bool, served_at: str | No
         return
     from web import create_app
 
+    present_tasks(full)  # no data at all: one error line, and no empty site
     url = f"http://127.0.0.1:{port}/"
     app = create_app()  # creates the schema before the child writes to it
     verbose = ["-v"] if click.get_current_context().find_root().params.get("verbose") else []

@@ -252,6 +252,7 @@ def test_served_demo_starts_the_site_at_once_and_runs_the_plan_in_a_child(monkey
         def run(self, host, port):
             events.append(("serve", host, port))
 
+    monkeypatch.setattr(demo_module, "present_tasks", lambda full: [all_tasks()["beir/scifact"]])
     monkeypatch.setattr(demo_module.subprocess, "Popen", FakeChild)
     monkeypatch.setattr("web.create_app", lambda: FakeApp())
     result = CliRunner().invoke(main, ["demo", "--full", "--port", "5123"])
@@ -261,3 +262,10 @@ def test_served_demo_starts_the_site_at_once_and_runs_the_plan_in_a_child(monkey
     assert serve == ("serve", "127.0.0.1", 5123) and terminated == "terminated"
     assert "serving on http://127.0.0.1:5123/ now" in result.output
     assert os.environ.get("LEADERBOARD_CACHE_DIR")  # the child shares the cache dir, so the banner reads its record
+
+
+def test_a_demo_without_any_data_says_so_in_one_line_and_serves_nothing(monkeypatch):
+    monkeypatch.setattr("web.create_app", lambda: pytest.fail("no site without data"))
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error: no benchmark data found; set LEADERBOARD_DATA_DIR")
