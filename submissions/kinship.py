@@ -50,8 +50,13 @@ def same_weights(a: Fingerprint, b: Fingerprint) -> bool:
     """At least one weight file with the same sha256, and no file named by both with different hashes."""
     if not a & b:
         return False
-    hashes_a, hashes_b = dict(a), dict(b)
-    return all(hashes_a[name] == hashes_b[name] for name in hashes_a.keys() & hashes_b.keys())
+    hashes_a: dict[str, set[str]] = {}
+    hashes_b: dict[str, set[str]] = {}
+    for pairs, hashes in ((a, hashes_a), (b, hashes_b)):
+        for name, digest in pairs:
+            hashes.setdefault(name, set()).add(digest)
+    # a file named by both must hash alike, and once: two runs of one model that loaded different bytes prove nothing
+    return all(hashes_a[name] == hashes_b[name] and len(hashes_a[name]) == 1 for name in hashes_a.keys() & hashes_b.keys())
 
 
 def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

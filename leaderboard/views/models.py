@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -229,28 +230,33 @@ def loaded_weight_hashes(session: Session, model_ids: list[int]) -> dict[int, di
     return {model_id: (manifest or {}).get("weights_sha256") or {} for model_id, manifest in rows if isinstance(manifest, dict)}
 
 
-def related_models(session: Session, snap: Snapshot, model: ModelInfo, runs: list[RunSummary]) -> list[Related]:
-    """The published models with the same weights as ``model``, and its tuned variants or the reference it tunes.
+def related_to(
+    session: Session, snap: Snapshot, config: dict, *, is_reference: bool, loaded: Iterable[dict] = (), name: str | None = None
+) -> list[Related]:
+    """The published models with the same weights as ``config``, and its tuned variants or the reference it tunes.
 
-    Both directions are found from either page, so the two model pages link each other.
+    ``loaded``: the weight hashes its runs loaded (manifests), besides the config's pins;
+    ``name``: the model itself, left out.  Both directions are found from either model's page, so
+    the two pages link each other; a submission's status page asks the same before it has run.
     """
     from submissions.kinship import fingerprint, same_weights, tuned_fields
 
-    mine = fingerprint(model.config, (r.manifest.get("weights_sha256") or {} for r in runs if r.manifest))
-    others = [m for m in snap.by_name.values() if m.id != model.id]
+    mine = fingerprint(config, loaded)
+    key = name.lower() if name else None
+    others = [m for m in snap.by_name.values() if m.name.lower() != key]
     unpinned = [m.id for m in others if not ((m.config.get("weights") or {}).get("sha256"))]
-    loaded = loaded_weight_hashes(session, unpinned)
+    hashes = loaded_weight_hashes(session, unpinned)
     related = []
     for other in sorted(others, key=lambda m: m.name.lower()):
-        shared = same_weights(mine, fingerprint(other.config, [loaded.get(other.id, {})]))
+        shared = same_weights(mine, fingerprint(other.config, [hashes.get(other.id, {})]))
         if shared:
             related.append(Related("same-weights", other.name))
-        if other.is_reference and not model.is_reference:
-            fields = tuned_fields(model.config, other.config, same_weight_files=shared)
+        if other.is_reference and not is_reference:
+            fields = tuned_fields(config, other.config, same_weight_files=shared)
             if fields:
                 related.append(Related("tuned-variant-of", other.name, tuple(fields)))
-        elif model.is_reference and not other.is_reference:
-            fields = tuned_fields(other.config, model.config, same_weight_files=shared)
+        elif is_reference and not other.is_reference:
+            fields = tuned_fields(other.config, config, same_weight_files=shared)
             if fields:
                 related.append(Related("tuned-variant", other.name, tuple(fields)))
     return related
@@ -280,5 +286,12 @@ def model_view(session: Session, snap: Snapshot, model: ModelInfo, registered: d
         reported_main=reported_main,
         blocks=blocks,
         all_commands=model.commands([r.run.task_id for r in results] or None),
-        related=related_models(session, snap, model, runs),
+        related=related_to(
+            session,
+            snap,
+            model.config,
+            is_reference=model.is_reference,
+            loaded=(r.manifest.get("weights_sha256") or {} for r in runs if r.manifest),
+            name=model.name,
+        ),
     )

@@ -106,3 +106,21 @@ def test_the_model_pages_label_same_weights_and_tuned_variants_and_link_each_oth
     assert "same weights" not in tuned  # BM25 has no weights to share
     api = board.get("/api/v1/models/bm25s-tuned").json
     assert api["related"] == [{"kind": "tuned-variant-of", "model": "bm25s-flat", "fields": ["bm25.k1"]}]
+
+
+def test_a_submissions_status_page_shows_the_relation_before_it_runs(board):
+    from tests.unit.test_web_submissions import csrf_of, make_token
+
+    minilm = reference("all-MiniLM-L6-v2")
+    ((file, digest),) = minilm.weights.sha256.items()
+    yaml_text = (
+        "name: minilm-mine\nfamily: [dense]\nbackend: dense\npooling: cls\n"
+        f"weights: {{hf: {minilm.weights.hf}, revision: {minilm.weights.revision}, sha256: {{{file}: {digest}}}}}\n"
+    )
+    data = {"csrf_token": csrf_of(board), "tasks": "sts/stsb", "token": make_token("alice"), "config_yaml": yaml_text}
+    response = board.post("/submit", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    page = board.get(response.headers["Location"]).get_data(as_text=True)
+    related = page.split('id="related"', 1)[1].split("</td>", 1)[0]
+    assert 'same weights as <a href="/models/all-MiniLM-L6-v2">all-MiniLM-L6-v2</a>' in related
+    assert 'tuned variant of <a href="/models/all-MiniLM-L6-v2">all-MiniLM-L6-v2</a> <span class="muted small">(pooling)</span>' in related
