@@ -36,6 +36,7 @@ from benchmarks.registry import benchmark_ids
 from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
 from leaderboard.demo_progress import DemoProgress, minutes, write_progress
+from runners.weights import NEEDS_DOWNLOAD
 
 FIRST_LOOK = "sts/stsb"  # a text model's first number: 1,379 pairs, seconds on a CPU, the best-known STS set
 DEFAULT_TATOEBA_PAIRS = 5  # the smallest pairs (104-134 sentences each); CI's reported pairs are among them
@@ -265,13 +266,18 @@ def plan_lines(demo_plan: DemoPlan, full: bool) -> list[str]:
     lines += [f"  {i}. {step.model}: {', '.join(t.id for t in step.tasks)}" for i, step in enumerate(demo_plan.steps, 1)]
     if demo_plan.already_stored:
         lines.append(f"  already stored: {demo_plan.already_stored} runs (leaderboard demo --rerun runs them again)")
-    if demo_plan.needs_download:
-        lines.append(
-            "  needs download, not run: "
-            + ", ".join(name for name, _ in demo_plan.needs_download)
-            + " (leaderboard models list; docs/offline.md says where weights come from)"
-        )
+    for state, names in not_runnable(demo_plan).items():
+        where = " (leaderboard models list; docs/offline.md says where weights come from)" if state == NEEDS_DOWNLOAD else ""
+        lines.append(f"  {state}, not run: {', '.join(names)}{where}")
     return lines
+
+
+def not_runnable(demo_plan: DemoPlan) -> dict[str, list[str]]:
+    """What ``models list`` says -> the models it says it of (needs download; needs the 'lucene' extra)."""
+    grouped: dict[str, list[str]] = {}
+    for name, state in demo_plan.needs_download:
+        grouped.setdefault(state, []).append(name)
+    return grouped
 
 
 def summary_lines(demo_plan: DemoPlan, outcomes: list[Outcome], wall_s: float, url: str | None) -> list[str]:
@@ -286,9 +292,9 @@ def summary_lines(demo_plan: DemoPlan, outcomes: list[Outcome], wall_s: float, u
             lines.append(f"  skipped  {o.model:<{width}}  {o.task:<{task_width}}  {o.reason}")
     if demo_plan.already_stored:
         lines.append(f"  kept     {demo_plan.already_stored} runs already stored (leaderboard demo --rerun runs them again)")
-    if demo_plan.needs_download:
-        names = ", ".join(name for name, _ in demo_plan.needs_download)
-        lines.append(f"  skipped  {names}: weights not on this machine (needs download; leaderboard models list)")
+    for state, names in not_runnable(demo_plan).items():
+        why = "weights not on this machine (needs download; leaderboard models list)" if state == NEEDS_DOWNLOAD else state
+        lines.append(f"  skipped  {', '.join(names)}: {why}")
     if demo_plan.nothing_to_run:
         lines.append(f"  skipped  {', '.join(demo_plan.nothing_to_run)}: no task in this demo's scope that their backend can run")
     lines.append(f"the site: {url}" if url else "see it: leaderboard serve (http://127.0.0.1:5000/)")

@@ -25,6 +25,7 @@ from leaderboard.commands.demo import (
     demo_tasks,
     estimate_left,
     execute_plan,
+    plan_lines,
     summary_lines,
 )
 from leaderboard.demo_progress import DemoProgress, progress_path, read_progress, write_progress
@@ -194,7 +195,9 @@ def test_a_stopped_demo_says_so_in_its_record_and_shows_no_banner():
 
 
 def test_summary_says_what_ran_what_was_skipped_and_why_and_the_url():
-    plan = DemoPlan(steps=[], needs_download=[("bge-base-en-v1.5", "needs download")], nothing_to_run=["negclip"], already_stored=2)
+    lucene = "needs the 'lucene' extra (pip install 'leaderboard[lucene]')"
+    absent = [("bge-base-en-v1.5", "needs download"), ("bm25-flat", lucene), ("e5-base-v2", "needs download")]
+    plan = DemoPlan(steps=[], needs_download=absent, nothing_to_run=["negclip"], already_stored=2)
     outcomes = [
         Outcome("bm25s-flat", "beir/scifact", True, 1.6, "ndcg_at_10", 0.67771),
         Outcome("all-MiniLM-L6-v2", "sts/sick-r", False, 0.4, reason="sts/sick-r: missing SICK.txt"),
@@ -204,10 +207,14 @@ def test_summary_says_what_ran_what_was_skipped_and_why_and_the_url():
     assert lines[0] == "demo summary: 1 of 2 runs stored in 2 min"
     assert "ran      bm25s-flat        beir/scifact  ndcg_at_10=0.6777  1.6 s" in text
     assert "skipped  all-MiniLM-L6-v2  sts/sick-r    sts/sick-r: missing SICK.txt" in text
-    assert "skipped  bge-base-en-v1.5: weights not on this machine (needs download" in text
+    assert "skipped  bge-base-en-v1.5, e5-base-v2: weights not on this machine (needs download" in text
+    assert f"skipped  bm25-flat: {lucene}" in text  # not a download: what models list says
     assert "negclip: no task in this demo's scope" in text
     assert "kept     2 runs already stored" in text
     assert lines[-1] == "the site: http://127.0.0.1:5000/"
+    plan_text = "\n".join(plan_lines(plan, full=False))
+    assert "  needs download, not run: bge-base-en-v1.5, e5-base-v2 (leaderboard models list" in plan_text
+    assert f"  {lucene}, not run: bm25-flat" in plan_text
 
 
 def test_banner_on_every_page_reads_the_progress_record():
