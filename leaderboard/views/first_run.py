@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from benchmarks.registry import find_benchmark, find_task
+from benchmarks.registry import all_tasks, find_benchmark, find_task
 from submissions.schema import backend_supports
 
 
@@ -66,3 +66,16 @@ def first_run(task_id: str) -> FirstRun | None:
         model = min(able, key=lambda c: (c.metadata.parameters or 0, bool(c.bm25 and c.bm25.engine == "lucene"), c.name.lower()))
         steps.append((f"leaderboard run {model.name} --tasks {task.id}", f"weights: {weights_note(model)}"))
     return FirstRun(tuple(steps))
+
+
+def first_task(benchmark_id: str, without: set[str] | None = None) -> str | None:
+    """The task of a benchmark to suggest first: one whose files are here, else the smallest (never MS MARCO's 8.8M passages first).
+
+    ``without``: the tasks that already have results (an empty benchmark: none).
+    """
+    benchmark = find_benchmark(benchmark_id)
+    tasks = [t for t in all_tasks().values() if t.benchmark == benchmark_id and t.id not in (without or set())]
+    if benchmark is None or not tasks:
+        return None
+    size = {t.id: sum(int(v) for v in t.expected_counts.values()) for t in tasks}
+    return min(tasks, key=lambda t: (bool(benchmark.missing_files(t)), size[t.id], t.id)).id
