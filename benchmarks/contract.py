@@ -116,6 +116,11 @@ class LoadedData(Generic[DataT]):
     note: str = ""
 
 
+# A task's metric_spec key for how our copy of its data differs from the one MTEB scores (STS sets); the
+# model page shows it beside a grade short of OK, so a FAIL explains itself.
+DATA_DIFFERENCE_KEY = "data_difference_vs_mteb"
+
+
 def relative_files(files: Mapping[str, str | Path]) -> dict[str, str]:
     """Role -> path relative to the data dir (POSIX), as :class:`Loaded` names files."""
     root = data_dir()

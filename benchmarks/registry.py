@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+from collections.abc import Iterable
 
 from benchmarks.contract import Benchmark, MetricDefinition, Task
 from common.errors import UserError
@@ -120,6 +121,28 @@ def expand_task_ids(spec: str) -> list[str]:
         else:
             ids.append(part)
     return ids
+
+
+def task_spec(task_ids: Iterable[str]) -> str:
+    """The ``--tasks`` value for these ids, shortest form: every shown command uses it (the inverse of :func:`expand_task_ids`).
+
+    A benchmark whose every registered task is among the ids is named by the benchmark
+    (``sts``, ``tatoeba``: 112 ids become one word); other ids stay as they are, in their first
+    order, each once.  ``expand_task_ids(task_spec(ids))`` gives the same set of tasks.
+    """
+    ids = list(dict.fromkeys(task_ids))
+    chosen = set(ids)
+    members: dict[str, set[str]] = {}
+    for task in all_tasks().values():
+        members.setdefault(task.benchmark, set()).add(task.id)
+    complete = {b for b, tasks in members.items() if len(tasks) > 1 and tasks <= chosen}
+    parts: list[str] = []
+    for task_id in ids:
+        benchmark = task_id.partition("/")[0]
+        part = benchmark if benchmark in complete else task_id
+        if part not in parts:
+            parts.append(part)
+    return ",".join(parts)
 
 
 @functools.cache

@@ -13,11 +13,12 @@ import click
 
 from common.logs import quiet_libraries
 from leaderboard.commands.data import data
+from leaderboard.commands.demo import demo
 from leaderboard.commands.models import models
 from leaderboard.commands.reproduce import compare, reproduce
 from leaderboard.commands.results import export, import_results, results
 from leaderboard.commands.run import run
-from leaderboard.commands.serve import db, demo, serve
+from leaderboard.commands.serve import db, serve
 from leaderboard.commands.submit import submissions, submit, tokens, worker
 
 

@@ -17,7 +17,7 @@ from benchmarks.contract import Capability
 from runners.protocols import ImageTextScorer, Retriever, SentenceEncoder
 
 # what each backend can do is a fact of the config's backend, declared once beside its names
-from submissions.schema import BACKEND_CAPABILITIES, ModelConfig
+from submissions.schema import BACKEND_CAPABILITIES, ModelConfig, backend_supports
 
 
 class TaskNotSupported(Exception):
@@ -35,7 +35,7 @@ def supports(config: ModelConfig, benchmark: str) -> bool:
     from benchmarks.registry import find_benchmark
 
     found = find_benchmark(benchmark)
-    return found is not None and found.capability in BACKEND_CAPABILITIES.get(config.backend, frozenset())
+    return found is not None and backend_supports(config.backend, found.capability)
 
 
 class ModelSession:

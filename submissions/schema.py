@@ -44,6 +44,11 @@ BACKEND_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
+def backend_supports(backend: str, capability: Capability) -> bool:
+    """Whether a backend has the capability a benchmark needs (the one test: runners, policy and the site's hints)."""
+    return capability in BACKEND_CAPABILITIES.get(backend, frozenset())
+
+
 # Bounds on numbers, each chosen far beyond any real model so that only nonsense is refused.
 MAX_PARAMETERS = 10**13  # the largest published models have ~2 * 10**12
 MAX_EMBEDDING_DIM = 2**20  # dense models reach 4,096-12,288; sparse ones a vocabulary (30,522-250,000)

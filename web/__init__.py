@@ -25,6 +25,7 @@ from common.settings import settings
 from leaderboard import serialize
 from leaderboard.db import is_unavailable, make_engine, session_factory
 from leaderboard.schema import MAX_ID
+from web.banner import demo_banner
 from web.cache import VersionedCache
 from web.formatting import fmt4, human_count, signed4, when
 from web.urls import public_base_url
@@ -164,6 +165,10 @@ def create_app(db_url: str | None = None) -> Flask:
     @app.context_processor
     def navigation():
         return {"nav_benchmarks": [(b, benchmark_name(b)) for b in registered_benchmarks()]}
+
+    @app.context_processor
+    def demo_progress():
+        return {"demo_banner": demo_banner()}  # a `leaderboard demo` running now (web/banner.py)
 
     from web.api import api
     from web.pages import pages

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Response, current_app, g, make_response, request
 
 from leaderboard.views.snapshot import Snapshot, data_version, load_snapshot, refresh_snapshot
+from web.banner import demo_banner
 from web.confidence import RunStatsCache
 
 
@@ -188,12 +189,13 @@ def cached_response(view: Callable) -> Callable:
     """Serve a GET view's successful responses from the cache until the data version changes.
 
     The key is the full URL (path and query string), so every filtered, sorted or paged view
-    and every download is cached on its own.  Errors are never cached.
+    and every download is cached on its own; so is each text of the demo's banner (web/banner.py).
+    Errors are never cached.
     """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        key = ("response", request.path, request.query_string)
+        key = ("response", request.path, request.query_string, demo_banner())
         current = version()
         hit = cache().get_response(current, key)
         if hit is not None:

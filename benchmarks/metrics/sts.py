@@ -37,6 +37,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
+from benchmarks.contract import DATA_DIFFERENCE_KEY
 from benchmarks.metrics.definition import MetricDefinition
 from benchmarks.metrics.retrieval import MetricResult
 
@@ -206,5 +207,5 @@ def metric_spec(*, split: str, pairs: int, subsets: list[str] | dict[str, int], 
             "per pair. "
             "Confidence intervals resample pairs and recompute the correlation from the two maps."
         ),
-        "data_difference_vs_mteb": data_note,
+        DATA_DIFFERENCE_KEY: data_note,
     }

@@ -31,7 +31,7 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
 
     Exits 1 when any cell is FAIL.
     """
-    from benchmarks.registry import expand_task_ids, get_task
+    from benchmarks.registry import expand_task_ids, get_task, task_spec
     from leaderboard.grading import TOLERANCES
     from leaderboard.names import owner_for
     from leaderboard.service import Report, ReproductionRecorder, Resolved, lazy_sessions, plan, resolve, run_and_record
@@ -51,16 +51,16 @@ def reproduce(model: str | None, task_list: str | None, all_models: bool, dry_ru
         task_ids = list(dict.fromkeys(expand_task_ids(wanted)))  # a benchmark name ("tatoeba") means all its tasks
         for task_id in task_ids:
             get_task(task_id)  # unknown ids fail before anything runs
-        plans.append((target, task_ids, wanted))
+        plans.append((target, task_ids))
     if dry_run:
-        for target, task_ids, wanted in plans:
+        for target, task_ids in plans:
             if task_ids:
-                click.echo(f"leaderboard reproduce {target.config.name} --tasks {wanted}")
+                click.echo(f"leaderboard reproduce {target.config.name} --tasks {task_spec(task_ids)}")
         return
 
     make_session = lazy_sessions()
     cells = []
-    for target, task_ids, _wanted in plans:
+    for target, task_ids in plans:
         config = target.config
         if not task_ids:
             click.echo(f"{config.name}: nothing reported to reproduce (give --tasks)")

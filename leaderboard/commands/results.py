@@ -37,7 +37,11 @@ def results(benchmark: str) -> None:
     with session_factory(make_engine())() as session:
         table = board_table(load_snapshot(session), benchmark)
     if not table.rows:
-        click.echo(f"no {benchmark} results yet; try 'leaderboard run bm25s-flat --tasks beir/scifact'")
+        from leaderboard.views.first_run import first_run, first_task
+
+        first = first_task(benchmark)
+        steps = first_run(first).steps if first else ()
+        click.echo(f"no {benchmark} results yet" + ("; try: " + " then ".join(f"'{cmd}'" for cmd, _ in steps) if steps else ""))
         return
     width = max(len(row.model.name) for row in table.rows) + 2
     header = f"{'rank':>4}  " + "model".ljust(width) + "".join(f"{task.dataset:>16}" for task in table.columns)

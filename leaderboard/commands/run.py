@@ -12,6 +12,19 @@ from leaderboard.commands.common import one_line_errors
 log = logging.getLogger("leaderboard")
 
 
+def stored_line(config, task, outcome, run_id) -> str:
+    """What ``run`` and ``demo`` print for a stored run: every score, the run id and seconds, then each variant's main score."""
+    main_value = outcome.scores[task.main_score].value
+    lines = [
+        f"{config.name} {task.id} {task.main_score}={main_value:.4f} "
+        + " ".join(f"{m}={r.value:.4f}" for m, r in outcome.scores.items() if m != task.main_score)
+        + f"  (run {run_id}, {outcome.manifest['total_s']:.1f}s)"
+    ]
+    for variant, variant_scores in outcome.variant_scores.items():  # e.g. Matryoshka sizes "dim=64"
+        lines.append(f"  {variant} {task.main_score}={variant_scores[task.main_score].value:.4f}")
+    return "\n".join(lines)
+
+
 def execute_and_store(
     model: str, task_ids: list[str], db: str | None = None, *, backend: str = "local", address: str | None = None
 ) -> list[int]:
@@ -34,20 +47,10 @@ def execute_and_store(
     make_session = lazy_sessions(db)
     planned = plan(config, task_ids, owner_for(config, is_reference=model_.is_reference, source=model_.path), make_session)
 
-    def stored(task, outcome, run_id) -> None:
-        main_value = outcome.scores[task.main_score].value
-        click.echo(
-            f"{config.name} {task.id} {task.main_score}={main_value:.4f} "
-            + " ".join(f"{m}={r.value:.4f}" for m, r in outcome.scores.items() if m != task.main_score)
-            + f"  (run {run_id}, {outcome.manifest['total_s']:.1f}s)"
-        )
-        for variant, variant_scores in outcome.variant_scores.items():  # e.g. Matryoshka sizes "dim=64"
-            click.echo(f"  {variant} {task.main_score}={variant_scores[task.main_score].value:.4f}")
-
     report = Report(
         start=lambda task: log.info("running %s on %s (%s)", config.name, task.id, backend),
         skipped=lambda task, reason: click.echo(f"skipping {task.id}: {reason}"),
-        recorded=stored,
+        recorded=lambda task, outcome, run_id: click.echo(stored_line(config, task, outcome, run_id)),
     )
     recorded = run_and_record(
         planned,

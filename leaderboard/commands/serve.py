@@ -1,12 +1,10 @@
-"""`leaderboard serve`, `demo` and `db`."""
+"""`leaderboard serve` and `db` (the demo: `commands/demo.py`)."""
 
 from __future__ import annotations
 
 import click
 
-from common.errors import UserError
 from leaderboard.commands.common import one_line_errors
-from leaderboard.commands.run import execute_and_store
 
 
 @click.command()
@@ -18,50 +16,6 @@ def serve(host: str, port: int) -> None:
     from web import create_app
 
     create_app().run(host=host, port=port)
-
-
-@click.command()
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--rerun", is_flag=True, help="Run again even where a current result exists.")
-@click.option("--no-serve", is_flag=True, help="Only run, do not start the web server.")
-@one_line_errors
-def demo(port: int, rerun: bool, no_serve: bool) -> None:
-    """Run the reference models on the datasets present, then serve the page."""
-    from benchmarks.data_status import data_status
-    from benchmarks.registry import all_tasks
-    from leaderboard.db import make_engine, session_factory
-    from leaderboard.views.scores import current_main_scores
-    from runners.jvm import lucene_searcher_class
-    from runners.session import supports
-    from submissions.registry import reference_configs
-
-    present = [task.id for task in all_tasks().values() if data_status(task).state == "verified"]
-    if not present:
-        raise UserError(
-            "no benchmark data found; set LEADERBOARD_DATA_DIR (e.g. to ../shared/datasets) or run 'leaderboard data fetch beir/scifact'"
-        )
-    with session_factory(make_engine())() as session:
-        done = {(model, task) for model, _, task, _, _, _ in current_main_scores(session)}
-    tasks = all_tasks()
-    for name, (config, _path) in reference_configs().items():
-        if config.backend == "bm25" and config.bm25 and config.bm25.engine == "lucene":
-            try:
-                lucene_searcher_class()
-            except UserError as err:
-                click.echo(f"skipping {name}: {err}")
-                continue
-        todo = [t for t in present if supports(config, tasks[t].benchmark) and (rerun or (name, t) not in done)]
-        if not todo:
-            continue
-        try:
-            execute_and_store(name, todo)
-        except UserError as err:  # e.g. weights that need a download on an offline machine
-            click.echo(f"skipping {name}: {err}")
-    if not no_serve:
-        click.echo(f"serving on http://127.0.0.1:{port}/")
-        from web import create_app
-
-        create_app().run(host="127.0.0.1", port=port)
 
 
 @click.group()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from benchmarks.aggregate import benchmark_mean
+from benchmarks.contract import DATA_DIFFERENCE_KEY
 from benchmarks.zero_shot import UNKNOWN, training_match
 from leaderboard.grading import Numerics, grade, tolerance_rule
 from leaderboard.views.labels import benchmark_name, metric_label, task_metrics
@@ -69,6 +71,12 @@ class ReportedRow:
     reproduction_run_id: int | None
     reproductions: int
     mean_covers: tuple[str, ...] = ()  # scope "benchmark": what our mean averages
+    data_note: str = ""  # how our copy of the task's data differs from the one the published number used (metric_spec)
+
+    @property
+    def explanation(self) -> str:
+        """What a grade short of OK says for itself: the task's data difference (SICK-R: 9,840 pairs, MTEB's 9,927), if any."""
+        return self.data_note if self.grade in ("OKish", "FAIL") else ""
 
 
 @dataclass
@@ -83,6 +91,19 @@ class ScoreBlock:
     others: list[MetricColumn]
 
 
+@dataclass(frozen=True)
+class Related:
+    """Another model this one is related to (:mod:`submissions.kinship`): the same weights, or a tuned variant."""
+
+    kind: str  # "same-weights" | "tuned-variant-of" (this is the variant) | "tuned-variant" (the other one is)
+    model: str
+    fields: tuple[str, ...] = ()  # the hyperparameters that differ
+
+    @property
+    def label(self) -> str:
+        return {"same-weights": "same weights as", "tuned-variant-of": "tuned variant of", "tuned-variant": "tuned variant:"}[self.kind]
+
+
 @dataclass
 class ModelView:
     model: ModelInfo
@@ -93,6 +114,7 @@ class ModelView:
     reported_main: dict[str, ReportedRow]  # task -> the published main score shown beside ours (the config's first)
     blocks: list[ScoreBlock] = field(default_factory=list)
     all_commands: dict[str, str] = field(default_factory=dict)
+    related: list[Related] = field(default_factory=list)
 
 
 def _result(model: ModelInfo, run: RunSummary, task: TaskInfo | None) -> ModelResult:
@@ -133,6 +155,10 @@ def _reproduced(entry: Reproduction | None, value: float, source: str) -> dict:
         "reproduction_run_id": entry.last_run_id if entry is not None else None,
         "reproductions": entry.count if entry is not None else 0,
     }
+
+
+def data_difference(task: TaskInfo | None) -> str:
+    return str((task.metric_spec or {}).get(DATA_DIFFERENCE_KEY) or "") if task is not None else ""
 
 
 def reported_rows(
@@ -185,9 +211,55 @@ def reported_rows(
                 tolerance_reason=tolerance.reason,
                 **_reproduced(reproduced.get((model.id, reported.task_id, reported.metric)), reported.value, reported.source),
                 mean_covers=covers,
+                data_note=data_difference(task),
             )
         )
     return rows
+
+
+def loaded_weight_hashes(session: Session, model_ids: list[int]) -> dict[int, dict]:
+    """model id -> the weight hashes its newest run loaded (the manifest's ``weights_sha256``): for configs that pin none."""
+    from sqlalchemy import func, select
+
+    from leaderboard import schema
+
+    if not model_ids:
+        return {}
+    newest = select(func.max(schema.Run.id)).where(schema.Run.model_id.in_(model_ids)).group_by(schema.Run.model_id)
+    rows = session.execute(select(schema.Run.model_id, schema.Run.manifest).where(schema.Run.id.in_(newest)))
+    return {model_id: (manifest or {}).get("weights_sha256") or {} for model_id, manifest in rows if isinstance(manifest, dict)}
+
+
+def related_to(
+    session: Session, snap: Snapshot, config: dict, *, is_reference: bool, loaded: Iterable[dict] = (), name: str | None = None
+) -> list[Related]:
+    """The published models with the same weights as ``config``, and its tuned variants or the reference it tunes.
+
+    ``loaded``: the weight hashes its runs loaded (manifests), besides the config's pins;
+    ``name``: the model itself, left out.  Both directions are found from either model's page, so
+    the two pages link each other; a submission's status page asks the same before it has run.
+    """
+    from submissions.kinship import fingerprint, same_weights, tuned_fields
+
+    mine = fingerprint(config, loaded)
+    key = name.lower() if name else None
+    others = [m for m in snap.by_name.values() if m.name.lower() != key]
+    unpinned = [m.id for m in others if not ((m.config.get("weights") or {}).get("sha256"))]
+    hashes = loaded_weight_hashes(session, unpinned)
+    related = []
+    for other in sorted(others, key=lambda m: m.name.lower()):
+        shared = same_weights(mine, fingerprint(other.config, [hashes.get(other.id, {})]))
+        if shared:
+            related.append(Related("same-weights", other.name))
+        if other.is_reference and not is_reference:
+            fields = tuned_fields(config, other.config, same_weight_files=shared)
+            if fields:
+                related.append(Related("tuned-variant-of", other.name, tuple(fields)))
+        elif is_reference and not other.is_reference:
+            fields = tuned_fields(other.config, config, same_weight_files=shared)
+            if fields:
+                related.append(Related("tuned-variant", other.name, tuple(fields)))
+    return related
 
 
 def model_view(session: Session, snap: Snapshot, model: ModelInfo, registered: dict[str, TaskInfo]) -> ModelView:
@@ -213,5 +285,13 @@ def model_view(session: Session, snap: Snapshot, model: ModelInfo, registered: d
         reported=reported,
         reported_main=reported_main,
         blocks=blocks,
-        all_commands=model.commands(",".join(r.run.task_id for r in results) or None),
+        all_commands=model.commands([r.run.task_id for r in results] or None),
+        related=related_to(
+            session,
+            snap,
+            model.config,
+            is_reference=model.is_reference,
+            loaded=(r.manifest.get("weights_sha256") or {} for r in runs if r.manifest),
+            name=model.name,
+        ),
     )

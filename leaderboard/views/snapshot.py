@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from benchmarks.contract import Task
-from benchmarks.registry import find_task
+from benchmarks.registry import find_task, task_spec
 from leaderboard import schema
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,15 @@ class ModelInfo:
     updated_at: datetime | None = None
     submitter: str | None = None  # community models: who submitted them (shown with the "community" badge)
 
-    def commands(self, task_id: str | None = None) -> dict[str, str]:
-        """The exact commands that rerun a score locally: ``run`` (and ``reproduce`` for a reference model, which runs by name)."""
+    def commands(self, task_ids: str | Iterable[str] | None = None) -> dict[str, str]:
+        """The exact commands that rerun scores locally: ``run`` (and ``reproduce`` for a reference model, which runs by name).
+
+        ``task_ids``: one id, or several, written the short way (a complete benchmark by its
+        name: :func:`benchmarks.registry.task_spec`).
+        """
         target = self.name if self.is_reference else f"{self.name}.yaml"
-        tasks = f" --tasks {task_id}" if task_id else ""
+        spec = task_ids if isinstance(task_ids, str) or task_ids is None else task_spec(task_ids)
+        tasks = f" --tasks {spec}" if spec else ""
         commands = {"run": f"leaderboard run {target}{tasks}"}
         if self.is_reference:
             commands["reproduce"] = f"leaderboard reproduce {self.name}{tasks}"

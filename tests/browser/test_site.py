@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.registry import task_spec
 from tests.browser.seeding import BEIR_TASKS
 
 pytestmark = pytest.mark.browser
@@ -74,11 +75,12 @@ def test_model_page_shows_manifest_and_reproduce_command(live_site, page):
     page.wait_for_url("**/models/all-MiniLM-L6-v2")
     assert page.locator("h1#model-name").inner_text() == "all-MiniLM-L6-v2"
     assert page.locator("#cmd-all").is_visible()
-    tasks = ",".join(sorted(seeded.main["all-MiniLM-L6-v2"]))
+    tasks = task_spec(sorted(seeded.main["all-MiniLM-L6-v2"]))  # complete benchmarks by name
     assert page.locator("#cmd-all").inner_text().strip() == f"leaderboard run all-MiniLM-L6-v2 --tasks {tasks}"
     assert page.get_by_text("leaderboard run all-MiniLM-L6-v2 --tasks beir/scifact", exact=True).is_visible()
     manifest = page.locator("details.manifest").first
-    assert manifest.get_attribute("open") is not None
+    assert manifest.get_attribute("open") is None  # long sections fold
+    manifest.locator("summary").click()
     for text in ("Hashes", "Versions", "Hardware", "Timings (seconds)"):
         assert manifest.get_by_role("heading", name=text).is_visible()
     assert manifest.get_by_text("config_sha256").is_visible() and manifest.get_by_text("transformers", exact=True).is_visible()

@@ -68,6 +68,7 @@ def model(name: str):
             "results": results,
             "reported": reported,
             "runs": len(view.runs),
+            "related": [{"kind": r.kind, "model": r.model, "fields": list(r.fields)} for r in view.related],
         }
 
     return cached_json(build)

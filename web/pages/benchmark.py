@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
+from leaderboard.views.first_run import first_run, first_task
 from leaderboard.views.labels import benchmark_blurb, benchmark_name
 from leaderboard.views.runs import has_dim_variants, throughputs
 from leaderboard.views.snapshot import registered_tasks
@@ -53,6 +54,7 @@ def benchmark_page(benchmark: str):
         sort=sort,
         order=order,
         without_results=without,
+        first_run=first_run(first) if (first := first_task(benchmark, shown)) else None,
         top_models=top_models,
         has_dims=memo(("has_dims", benchmark), lambda: has_dim_variants(db_session(), benchmark)),
         has_throughput=memo(("has_tp", benchmark), lambda: bool(throughputs(db_session(), benchmark))),

@@ -6,6 +6,7 @@ from flask import abort, render_template, request
 from markupsafe import Markup
 
 from leaderboard.serialize import dumps
+from leaderboard.views.first_run import first_run
 from leaderboard.views.labels import metric_label
 from leaderboard.views.snapshot import registered_tasks
 from leaderboard.views.tasks import TaskResult, TaskView, rank_order, task_groups, task_ranks
@@ -126,4 +127,5 @@ def task_page(task_id: str):
         reported=view.reported,
         spec_json=dumps(task.metric_spec or {}, indent=2, sort_keys=True, default=str),
         has_results=bool(view.results),
+        first_run=first_run(task.id),
     )

@@ -8,7 +8,8 @@ from common.errors import UserError
 from leaderboard import schema
 from leaderboard.public_log import public_line, public_log
 from leaderboard.submissions import ADMIN_ACTIONS, apply_admin_action, find_submission, list_submissions, queued_ahead, review_queue
-from web.cache import db_session
+from leaderboard.views.models import related_to
+from web.cache import db_session, snapshot
 from web.submissions import submit_pages
 from web.submissions.core import moment, public_history, write_transaction
 from web.submissions.signin import remembered_token
@@ -51,6 +52,7 @@ def status(submission_id: int):
         refresh=sub.state in ("queued", "running"),
         is_admin=bool(row and row.is_admin),
         actions=ACTIONS.get(sub.state, []),
+        related=related_to(db, snapshot(), sub.config or {}, is_reference=False, name=sub.model_name),
     )
 
 
