@@ -16,6 +16,8 @@ from web.pages.common import filter_choices
 from web.pages.runs import manifest_sections
 from web.tables import download, model_records, paginate
 
+SEARCH_MAX = 100  # characters of the search box used: a model name is at most 100 (submissions/schema.py)
+
 
 @pages.get("/models/")
 @cached_response
@@ -23,12 +25,15 @@ def models_index():
     snap = snapshot()
     filters = request_filters()
     coverage = memo(("coverage",), lambda: {model_id: snap.benchmark_counts(model_id) for model_id in snap.cells})
-    models = sorted((m for m in snap.models.values() if filters.keeps(m)), key=lambda m: m.name.casefold())
+    search = request.args.get("q", "").strip()[:SEARCH_MAX]
+    needle = search.casefold()
+    models = sorted((m for m in snap.models.values() if filters.keeps(m) and needle in m.name.casefold()), key=lambda m: m.name.casefold())
     fmt = request.args.get("format")
     if fmt:
         records = model_records(models)
         for record, model in zip(records, models, strict=True):
             record["scores"] = sum(coverage.get(model.id, {}).values())
+            record.update({f"{b}_tasks": coverage.get(model.id, {}).get(b, 0) for b in views.benchmarks()})
         columns = list(records[0]) if records else ["name", "backend", "families", "parameters", "scores"]
         response = download(fmt, "leaderboard-models", columns, records)
         if response is not None:
@@ -37,6 +42,7 @@ def models_index():
     return render_template(
         "models.html",
         page=page,
+        search=search,
         coverage=coverage,
         benchmarks=views.benchmarks(),
         filters=filters,
