@@ -7,7 +7,7 @@ from flask import abort, render_template, request
 from leaderboard.views.labels import benchmark_blurb, benchmark_name
 from leaderboard.views.runs import has_dim_variants, throughputs
 from leaderboard.views.snapshot import registered_tasks
-from web import views
+from web import plots, views
 from web.cache import cached_response, db_session, memo, snapshot
 from web.filters import request_filters
 from web.pages import pages
@@ -39,6 +39,8 @@ def benchmark_page(benchmark: str):
     shown = {c.id for c in table.columns}
     without = [t for t in registered_tasks().values() if t.benchmark == benchmark and t.id not in shown]
     top_models = [r.model.name for r in rows if r.complete][:5] or [r.model.name for r in rows][:5]
+    notes = {kind: plots.note(kind, benchmark, filters) for kind in ("params", "throughput", "dims")}
+    notes["bars"] = plots.note("bars", benchmark, names=tuple(top_models[:3]))
     return render_template(
         "benchmark.html",
         benchmark=benchmark,
@@ -54,6 +56,7 @@ def benchmark_page(benchmark: str):
         order=order,
         without_results=without,
         top_models=top_models,
+        notes=notes,
         has_dims=memo(("has_dims", benchmark), lambda: has_dim_variants(db_session(), benchmark)),
         has_throughput=memo(("has_tp", benchmark), lambda: bool(throughputs(db_session(), benchmark))),
         plot_query=filters.query(benchmark=benchmark),
