@@ -66,9 +66,8 @@ def three_params_points() -> None:
 
 def test_a_log_axis_within_one_decade_has_tick_labels(app, figures):
     """250–800 documents/s holds no whole decade: matplotlib drew the throughput axis with no label at all."""
-    from matplotlib.figure import Figure
-
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     fig = Figure()
     ax = fig.add_subplot()
@@ -119,7 +118,8 @@ def test_fewer_than_three_points_is_a_sentence_and_no_image(seeded, app):
     complete_with_size = [m for m in seeded.main if seeded.beir_mean(m) is not None and seeded.configs[m].metadata.parameters]
     assert len(complete_with_size) < plots.MIN_POINTS
     assert 'id="note-params"' in html and "plots/params.png" not in html
-    assert re.search(r'<p class="plot-note" id="note-params">Score vs parameters: No plot yet: only \d complete rows? with a parameter count', html)
+    sentence = r'<p class="plot-note" id="note-params">Score vs parameters: No plot yet: only \d complete rows? with a parameter count'
+    assert re.search(sentence, html)
     three_params_points()
     html = client.get("/benchmarks/beir").get_data(as_text=True)
     assert 'id="note-params"' not in html and "plots/params.png" in html
