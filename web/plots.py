@@ -260,14 +260,14 @@ def _note(kind: str, benchmark: str, filters: Filters, names: list[str]) -> str 
     if kind == "params":
         _table, rows = params_rows(benchmark, filters)
         n = len(rows)
-        what = "complete row with a parameter count"
+        what = ("complete row with a parameter count", "complete rows with a parameter count")
     elif kind == "throughput":
         _table, points = throughput_points(benchmark, filters)
         n = len(points)
-        what = "complete row with a measured encoding throughput"
+        what = ("complete row with a measured encoding throughput", "complete rows with a measured encoding throughput")
     elif kind == "dims":
         n = sum(len(points) for _model, points, _n in dims_lines(benchmark, filters))
-        what = "embedding-size score (dim=N)"
+        what = ("embedding-size score (dim=N)", "embedding-size scores (dim=N)")
     elif kind == "bars":
         table, rows = bar_rows(benchmark, names)
         if not rows or not table.columns:
@@ -279,8 +279,8 @@ def _note(kind: str, benchmark: str, filters: Filters, names: list[str]) -> str 
         raise ValueError(kind)
     if n >= MIN_POINTS:
         return None
-    have = "none" if n == 0 else f"only {n}"
-    return f"No plot yet: {have} {what}{'' if n == 1 else 's'} on {name} (a plot needs {MIN_POINTS}); the table gives the numbers."
+    have = "no" if n == 0 else f"only {n}"
+    return f"No plot yet: {have} {what[0] if n == 1 else what[1]} on {name} (a plot needs {MIN_POINTS}); the table gives the numbers."
 
 
 # ------------------------------------------------------------------ drawing
@@ -326,7 +326,7 @@ def _bar_columns(table, rows) -> tuple[list[str], list[list[float | None]], str]
 
     kept_labels = [labels[j] for j in top] + [f"{len(middle)} others (mean)"] + [labels[j] for j in bottom]
     kept = [[v[j] for j in top] + [rest(v)] + [v[j] for j in bottom] for v in values]
-    return kept_labels, kept, f"; top and bottom {BARS_KEEP} of {len(labels)} datasets by the models' mean"
+    return kept_labels, kept, f"\nthe top and bottom {BARS_KEEP} of {len(labels)} datasets by the models' mean; the rest as one bar"
 
 
 def render_bars(benchmark: str, names: list[str]) -> bytes:
@@ -335,7 +335,7 @@ def render_bars(benchmark: str, names: list[str]) -> bytes:
         return _empty("No scores for these models on this benchmark yet.")
     labels, values, capped = _bar_columns(table, rows)
     n_bars = len(labels)
-    fig = _figure(6.8, min(40.0, 1.4 + n_bars * (0.12 + 0.1 * len(rows))))
+    fig = _figure(6.8, min(40.0, 1.4 + n_bars * (0.08 + 0.08 * len(rows))))
     ax = fig.add_subplot()
     height = 0.8 / len(rows)
     palette = ["#1f6feb", "#d1242f", "#1a7f37", "#8250df", "#bf8700", "#0598bc", "#cf222e", "#57606a"]
@@ -352,7 +352,7 @@ def render_bars(benchmark: str, names: list[str]) -> bytes:
         for y in missing:
             ax.text(0.005, y, "–", va="center", fontsize=7, color="#8c959f")
     ax.set_yticks(range(n_bars), labels, fontsize=7)
-    ax.invert_yaxis()
+    ax.set_ylim(n_bars - 0.5, -0.5)  # first dataset at the top, no empty band above or below
     ax.set_xlim(0, max(1e-9, max((v or 0.0) for vs in values for v in vs)) * 1.05)
     if n_bars > 12:  # a tall chart: the score axis at the top too, so it is in view wherever one looks
         ax.tick_params(axis="x", labeltop=True, top=True)
