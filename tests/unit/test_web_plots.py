@@ -15,7 +15,7 @@ from leaderboard import schema
 from leaderboard.db import make_engine, session_factory
 from tests.browser.seeding import BEIR_TASKS, Seeded, seeded_copy
 from tests.unit.test_web import add_result
-from web import create_app, plots
+from web import create_app, plot_data, plots
 from web.filters import Filters
 
 
@@ -83,7 +83,7 @@ def test_the_throughput_plot_has_x_tick_labels(seeded, app, figures, monkeypatch
     with session_factory(make_engine())() as session:
         ids = dict(session.query(schema.Model.name, schema.Model.id))
     speeds = [(ids["community-e5-small"], "beir/scifact", 250.0, "cpu"), (ids["closed-api-embedder"], "beir/scifact", 800.0, "cpu")]
-    monkeypatch.setattr(plots, "throughputs", lambda _session, _benchmark: speeds)
+    monkeypatch.setattr(plot_data, "throughputs", lambda _session, _benchmark: speeds)
     draw(app, plots.render_throughput, "beir", Filters())
     (fig,) = figures
     assert visible_labels(fig.axes[0], "x")
@@ -116,7 +116,7 @@ def test_fewer_than_three_points_is_a_sentence_and_no_image(seeded, app):
     client = app.test_client()
     html = client.get("/benchmarks/beir").get_data(as_text=True)
     complete_with_size = [m for m in seeded.main if seeded.beir_mean(m) is not None and seeded.configs[m].metadata.parameters]
-    assert len(complete_with_size) < plots.MIN_POINTS
+    assert len(complete_with_size) < plot_data.MIN_POINTS
     assert 'id="note-params"' in html and "plots/params.png" not in html
     sentence = r'<p class="plot-note" id="note-params">Score vs parameters: No plot yet: only \d complete rows? with a parameter count'
     assert re.search(sentence, html)
@@ -141,8 +141,8 @@ def test_the_tatoeba_chart_is_capped_with_its_axis_in_view(app, figures):
     draw(app, plots.render_bars, "tatoeba", ["bitext-model"])
     ax = figures[0].axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert len(labels) == 2 * plots.BARS_KEEP + 1
-    assert labels[plots.BARS_KEEP] == f"{112 - 2 * plots.BARS_KEEP} others (mean)"
+    assert len(labels) == 2 * plot_data.BARS_KEEP + 1
+    assert labels[plot_data.BARS_KEEP] == f"{112 - 2 * plot_data.BARS_KEEP} others (mean)"
     assert labels[0] == "x111-eng" and labels[-1] == "x000-eng"  # best first, worst last
     assert ax.xaxis.get_major_ticks()[1].label2.get_visible()  # the score axis at the top as well
     assert figures[0].get_size_inches()[1] < 12

@@ -7,7 +7,7 @@ from flask import abort, render_template, request
 from leaderboard.views.labels import benchmark_blurb, benchmark_name
 from leaderboard.views.runs import has_dim_variants, throughputs
 from leaderboard.views.snapshot import registered_tasks
-from web import plots, views
+from web import plot_data, views
 from web.cache import cached_response, db_session, memo, snapshot
 from web.filters import request_filters
 from web.pages import pages
@@ -39,8 +39,8 @@ def benchmark_page(benchmark: str):
     shown = {c.id for c in table.columns}
     without = [t for t in registered_tasks().values() if t.benchmark == benchmark and t.id not in shown]
     top_models = [r.model.name for r in rows if r.complete][:5] or [r.model.name for r in rows][:5]
-    notes = {kind: plots.note(kind, benchmark, filters) for kind in ("params", "throughput", "dims")}
-    notes["bars"] = plots.note("bars", benchmark, names=tuple(top_models[:3]))
+    notes = {kind: plot_data.note(kind, benchmark, filters) for kind in ("params", "throughput", "dims")}
+    notes["bars"] = plot_data.note("bars", benchmark, names=tuple(top_models[:3]))
     return render_template(
         "benchmark.html",
         benchmark=benchmark,

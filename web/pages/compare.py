@@ -16,7 +16,7 @@ from markupsafe import Markup
 from leaderboard.views.board import comparison
 from leaderboard.views.compare import MAX_MODELS, contrast_records, contrasts
 from leaderboard.views.labels import benchmark_name
-from web import cellinfo, confidence, plots, views
+from web import cellinfo, confidence, plot_data, views
 from web.cache import cached_response, db_session, memo, snapshot
 from web.confidence import single_threaded_blas
 from web.filters import Filters
@@ -78,7 +78,7 @@ def compare_page():
         max_models=MAX_MODELS,
         all_models=[r.model.name for r in table.rows],
         test_text=TEST_TEXT,
-        bars_note=plots.note("bars", benchmark, names=tuple(names)) if names else None,
+        bars_note=plot_data.note("bars", benchmark, names=tuple(names)) if names else None,
         plot_query="&".join([f"benchmark={benchmark}"] + [f"model={quote(n, safe='')}" for n in names]),
     )
 

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from leaderboard.views.labels import metric_definition, metric_label
 from leaderboard.views.models import ModelView
-from web import cellinfo, confidence, plots, views
+from web import cellinfo, confidence, plot_data, views
 from web.cache import cached_response, memo, snapshot
 from web.filters import SIZE_BUCKETS, SIZE_UNKNOWN, request_filters, size_bucket
 from web.pages import pages
@@ -117,7 +117,7 @@ def model_page(name: str):
         all_commands=view.all_commands,
         config_yaml=yaml.safe_dump(model.config, sort_keys=False, allow_unicode=True) if model.config else "",
         score_tables=view.blocks,
-        bar_notes={b.benchmark: plots.note("bars", b.benchmark, names=(model.name,)) for b in view.blocks},
+        bar_notes={b.benchmark: plot_data.note("bars", b.benchmark, names=(model.name,)) for b in view.blocks},
         size_label=_size_label(model.parameters),
         tasks=snapshot().tasks,
         manifest_sections=manifest_sections,
