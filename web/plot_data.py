@@ -95,8 +95,10 @@ def _note(kind: str, benchmark: str, filters: Filters, names: list[str]) -> str 
         table, rows = bar_rows(benchmark, names)
         if not rows or not table.columns:
             return f"No {name} scores for these models yet."
-        if len(table.columns) == 1:
-            return f"{name} has results on one dataset only ({table.columns[0].dataset}): the table above gives every score."
+        scored = [task for j, task in enumerate(table.columns) if any(row.values[j] is not None for row in rows)]
+        if len(scored) == 1:
+            who = "these models have" if len(rows) > 1 else f"{rows[0].model.name} has"
+            return f"On {name}, {who} results on one dataset only ({scored[0].dataset}): the table gives the score."
         return None
     else:
         raise ValueError(kind)

@@ -184,7 +184,7 @@ PAGES = [  # file, path, height to keep (None: the whole page), horizontal scrol
     ("model.png", "/models/all-MiniLM-L6-v2", 1700, 0),
     ("model-bm25.png", "/models/bm25s-flat", 1200, 0),
     ("run.png", "/runs/1", 1300, 0),
-    ("compare.png", "/compare?benchmark=beir&model=bm25s-flat&model=demo-dense-base&model=demo-splade", None, 0),
+    ("compare.png", "/compare?benchmark=beir&model=demo-dense-base&model=demo-dense-large&model=demo-splade&model=bm25s-flat", None, 0),
     ("about.png", "/about", 1400, 0),
     ("submit.png", "/submit", None, 0),
     ("submissions.png", "/submissions", None, 0),
@@ -221,10 +221,10 @@ def screenshots(db_url: str, out: Path = OUT) -> None:
             page.screenshot(path=str(out / filename), full_page=True, clip=clip)
             print(f"wrote {out / filename} ({path})")
             for src in page.locator("img[src*='/plots/']").evaluate_all("images => images.map(i => i.getAttribute('src'))"):
-                name = "plot-" + filename.removesuffix(".png") + "-" + src.split("/plots/")[1].split(".png")[0] + ".png"
-                if name in plots_seen:
+                if src in plots_seen:  # the same figure on two screenshots of one page
                     continue
-                plots_seen.add(name)
+                plots_seen.add(src)
+                name = "plot-" + filename.removesuffix(".png") + "-" + src.split("/plots/")[1].split(".png")[0] + ".png"
                 (out / name).write_bytes(page.request.get(base + src).body())
                 print(f"wrote {out / name} ({src})")
         browser.close()

@@ -132,6 +132,9 @@ def test_a_per_dataset_chart_of_one_dataset_is_a_sentence(seeded, app):
     model = client.get("/models/all-MiniLM-L6-v2").get_data(as_text=True)
     assert "bars.png?benchmark=sts" not in model and "one dataset only (sts12)" in model
     assert "bars.png?benchmark=beir" in model  # two BEIR datasets: a chart
+    add_result("one-beir-dataset", "beir/scifact", 0.5)  # the board has three BEIR columns, this model one
+    lone = client.get("/models/one-beir-dataset").get_data(as_text=True)
+    assert "bars.png?benchmark=beir" not in lone and "one-beir-dataset has results on one dataset only (scifact)" in lone
 
 
 def test_the_tatoeba_chart_is_capped_with_its_axis_in_view(app, figures):
