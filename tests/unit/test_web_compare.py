@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.registry import all_tasks
 from leaderboard import schema, stats
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
@@ -117,14 +118,16 @@ def test_the_page_and_leaderboard_compare_agree(board, client):
     html = client.get("/compare?benchmark=beir&model=base-model&model=better-model").get_data(as_text=True)
     rows = contrast_table(html, "better-model")
     printed = CliRunner().invoke(main, ["compare", "base-model", "better-model"]).output
-    checked = 0
+    checked, printed_order = 0, []
     for line in printed.splitlines():
         parts = line.split()
         if parts and parts[0] in TASKS:
             assert f"{float(parts[5]):+.3f}" == rows[parts[0]][3]  # d_z
             assert parts[6] == rows[parts[0]][4]  # p
             checked += 1
+            printed_order.append(parts[0])
     assert checked == len(TASKS)
+    assert printed_order == [t for t in all_tasks() if t in TASKS]  # the registry's order, as the page
 
 
 def test_the_baseline_is_chosen_with_base(board, client):

@@ -66,6 +66,8 @@ def test_sts_columns_come_in_the_benchmarks_order_not_alphabetically(client):
     printed = CliRunner().invoke(main, ["results", "--benchmark", "sts"]).output
     header = printed.splitlines()[0].split()
     assert header[2:-2] == [t.split("/")[1] for t in STS_ORDER]
+    model = client.get("/models/sts-model").get_data(as_text=True)
+    assert re.findall(r'<a href="/tasks/(sts/[^"]+)">', model.split("<h2", 2)[1])[: len(STS_ORDER)] == STS_ORDER
 
 
 # ------------------------------------------------------------------ bold
