@@ -91,7 +91,11 @@ def _color(model: ModelInfo) -> str:
 
 
 def _main_label(table) -> str:
-    labels = sorted({header.metric_label for header in table.headers})
+    """The main scores' names, as the home page's cards give them (at most two, else "N main scores (one per task)").
+
+    ARO's three long labels joined made a title and an axis label wider than the figure.
+    """
+    labels = table.main_scores()
     return " / ".join(labels) if labels else "main score"
 
 

@@ -26,6 +26,7 @@ import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
@@ -183,6 +184,7 @@ PAGES = [  # file, path, height to keep (None: the whole page), horizontal scrol
     ("models.png", "/models/?q=demo", None, 0),
     ("model.png", "/models/all-MiniLM-L6-v2", 1700, 0),
     ("model-bm25.png", "/models/bm25s-flat", 1200, 0),
+    ("model-demo.png", "/models/demo-dense-base", 1500, 0),
     ("run.png", "/runs/1", 1300, 0),
     ("compare.png", "/compare?benchmark=beir&model=demo-dense-base&model=demo-dense-large&model=demo-splade&model=bm25s-flat", None, 0),
     ("about.png", "/about", 1400, 0),
@@ -207,7 +209,10 @@ def screenshots(db_url: str, out: Path = OUT) -> None:
         page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
         plots_seen: set[str] = set()
         for filename, path, height, scroll in PAGES:
-            page.goto(base + path)
+            response = page.goto(base + path)
+            if response is None or response.status != 200:  # e.g. --skip-runs on a board without MiniLM's runs
+                print(f"skipped {filename}: {path} answered {response.status if response else 'nothing'}")
+                continue
             page.wait_for_load_state("networkidle")
             for image in page.locator("img").all():  # lazy images: bring each into view so it loads
                 image.scroll_into_view_if_needed()
@@ -224,7 +229,9 @@ def screenshots(db_url: str, out: Path = OUT) -> None:
                 if src in plots_seen:  # the same figure on two screenshots of one page
                     continue
                 plots_seen.add(src)
-                name = "plot-" + filename.removesuffix(".png") + "-" + src.split("/plots/")[1].split(".png")[0] + ".png"
+                stem, kind = filename.removesuffix(".png"), src.split("/plots/")[1].split(".png")[0]
+                benchmark = parse_qs(urlsplit(src).query).get("benchmark", [""])[0]
+                name = f"plot-{stem}-{kind}" + (f"-{benchmark}" if benchmark and benchmark not in stem else "") + ".png"
                 (out / name).write_bytes(page.request.get(base + src).body())
                 print(f"wrote {out / name} ({src})")
         browser.close()

@@ -149,3 +149,21 @@ def test_the_tatoeba_chart_is_capped_with_its_axis_in_view(app, figures):
     assert labels[0] == "x111-eng" and labels[-1] == "x000-eng"  # best first, worst last
     assert ax.xaxis.get_major_ticks()[1].label2.get_visible()  # the score axis at the top as well
     assert figures[0].get_size_inches()[1] < 12
+
+
+def test_titles_and_axis_labels_fit_in_the_figure(app, figures):
+    """ARO's three main scores' labels, joined, ran out of the figure on both sides."""
+    labels = ("VG-Relation macro accuracy (ARO paper)", "VG-Attribution macro accuracy (ARO paper)", "precision@1 (ARO paper)")
+    for task, label in zip(("aro/vg-relation", "aro/vg-attribution", "aro/coco-order"), labels, strict=True):
+        add_result("clip-like", task, 0.6)
+        with session_factory(make_engine())() as session, session.begin():
+            session.get(schema.Task, task).metric_spec = {"metrics": {"ndcg_at_10": {"label": label}}}
+    draw(app, plots.render_bars, "aro", ["clip-like"])
+    fig = figures[0]
+    renderer = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    ax = fig.axes[0]
+    for text in (ax.title, ax._left_title, ax.xaxis.label):
+        if text.get_text():
+            extent = text.get_window_extent(renderer)
+            assert extent.x0 >= -1 and extent.x1 <= width + 1, text.get_text()
