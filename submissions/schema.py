@@ -42,6 +42,9 @@ BACKEND_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "dense": frozenset({"retriever", "sentence_encoder"}),
     "clip": frozenset({"image_text_scorer"}),
 }
+# Backends whose model is a set of learned weights (a ``weights:`` section is required).  BM25 has
+# none: it is a scoring formula over the corpus, so "open" or "closed weights" says nothing about it.
+BACKENDS_WITH_WEIGHTS: frozenset[str] = frozenset({"dense", "splade", "clip"})
 
 
 def backend_supports(backend: str, capability: Capability) -> bool:
@@ -250,7 +253,7 @@ class ModelConfig(StrictModel):
     def _backend_settings(self) -> ModelConfig:
         if self.backend == "bm25" and self.bm25 is None:
             raise ValueError("backend bm25 needs a 'bm25:' section (engine, k1, b, fields)")
-        if self.backend in {"dense", "splade", "clip"} and self.weights is None:
+        if self.backend in BACKENDS_WITH_WEIGHTS and self.weights is None:
             raise ValueError(f"backend {self.backend} needs a 'weights:' section (hf + revision, package or path)")
         if self.dims and self.backend != "dense":
             raise ValueError("dims (Matryoshka sizes) apply to backend dense only")

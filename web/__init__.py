@@ -27,7 +27,7 @@ from leaderboard.db import is_unavailable, make_engine, session_factory
 from leaderboard.schema import MAX_ID
 from web.banner import demo_banner
 from web.cache import VersionedCache
-from web.formatting import fmt4, human_count, signed4, when
+from web.formatting import fmt4, human_count, link, signed4, when
 from web.urls import public_base_url
 
 SECURITY_HEADERS = {
@@ -153,7 +153,7 @@ def create_app(db_url: str | None = None) -> Flask:
             return jsonify({"error": "Internal Server Error", "status": 500, "detail": "see the server log"}), 500
         return render_template("error.html", error=None), 500
 
-    app.jinja_env.filters.update(f4=fmt4, signed4=signed4, human=human_count, when=when)
+    app.jinja_env.filters.update(f4=fmt4, signed4=signed4, human=human_count, when=when, link=link)
     from leaderboard.next_step import next_step_of
     from leaderboard.views.labels import benchmark_name
     from leaderboard.views.snapshot import registered_benchmarks, registered_tasks

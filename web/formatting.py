@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
 
 
 def fmt4(value: float | None) -> str:
@@ -32,3 +35,21 @@ def human_count(value: int | None) -> str:
 
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "–"
+
+
+def link(value: str | None) -> Markup:
+    """A submitted URL as a link, only when it is ``http(s)://host…``; anything else stays plain text.
+
+    Paper, URL and source fields come from submissions (hostile input): a ``javascript:`` or
+    ``data:`` URL must never become an ``href``, and the text is escaped either way.
+    """
+    if not value:
+        return Markup("–")
+    text = str(value).strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return escape(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() or ord(c) < 32 for c in text):
+        return escape(text)
+    return Markup('<a href="{0}" rel="nofollow noopener noreferrer">{0}</a>').format(text)

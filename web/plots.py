@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-import statistics
 import threading
 
 from flask import Blueprint, Response, abort, request
 
 from leaderboard.views.labels import benchmark_name
-from leaderboard.views.runs import dimension_scores, throughputs
 from leaderboard.views.snapshot import ModelInfo
-from web.cache import cache, db_session, snapshot, version
+from web.cache import cache, snapshot, version
 from web.filters import Filters, request_filters
-from web.views import benchmarks, board
+from web.plot_data import bar_columns, bar_rows, dims_lines, params_rows, throughput_points
+from web.views import benchmarks
 
 plots = Blueprint("plots", __name__, url_prefix="/plots")
 
@@ -93,7 +92,11 @@ def _color(model: ModelInfo) -> str:
 
 
 def _main_label(table) -> str:
-    labels = sorted({header.metric_label for header in table.headers})
+    """The main scores' names, as the home page's cards give them (at most two, else "N main scores (one per task)").
+
+    ARO's three long labels joined made a title and an axis label wider than the figure.
+    """
+    labels = table.main_scores()
     return " / ".join(labels) if labels else "main score"
 
 
@@ -102,6 +105,9 @@ def _benchmark_arg() -> str:
     if benchmark not in benchmarks():
         abort(404, description=f"unknown benchmark {benchmark!r}")
     return benchmark
+
+
+MIN_SPAN = 0.05  # a score axis spans at least this much, so 0.0015 of noise never fills the height
 
 
 def _annotate(ax, points: list[tuple[float, float, str]], log_x: bool = True) -> None:
@@ -131,31 +137,69 @@ def _annotate(ax, points: list[tuple[float, float, str]], log_x: bool = True) ->
         )
 
 
-def _human_axis(axis) -> None:
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+def _human(value: float) -> str:
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= limit:
+            return f"{value / limit:g}{suffix}"
+    return f"{value:g}"
 
-    def label(value, _pos):
-        for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if value >= limit:
-                return f"{value / limit:g}{suffix}"
-        return f"{value:g}"
 
-    axis.set_major_formatter(FuncFormatter(label))
+def _human_log_axis(axis, values: list[float]) -> None:
+    """Tick labels on a log axis whatever its range.
+
+    Matplotlib labels only whole decades; 95–180 documents/s holds none, and the throughput
+    plot's x-axis had no label at all.  Within a decade, ticks at 1-2-5 and, if still fewer
+    than two fall in the data's range, at four evenly spaced (in log) values rounded to two
+    significant digits.
+    """
+    import math
+
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
+
+    low, high = min(values), max(values)
+    ticks = LogLocator(base=10, subs=(1.0, 2.0, 5.0)).tick_values(low, high)
+    inside = [t for t in ticks if low <= t <= high]
+    if len(inside) < 2:
+        if high <= low:
+            inside = [low]
+        else:
+            step = (math.log10(high) - math.log10(low)) / 3
+            inside = sorted({float(f"{10 ** (math.log10(low) + i * step):.2g}") for i in range(4)})
+        axis.set_major_locator(FixedLocator(inside))
+    else:
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: _human(value)))
     axis.set_minor_formatter(NullFormatter())
 
 
+def _score_axis(ax, values: list[float]) -> None:
+    """A score axis that spans at least :data:`MIN_SPAN` around the data, inside [0, 1] when the scores are."""
+    low, high = min(values), max(values)
+    span = max(MIN_SPAN, (high - low) * 1.25)
+    middle = (low + high) / 2
+    bottom, top = middle - span / 2, middle + span / 2
+    if low >= 0 and bottom < 0:
+        bottom, top = 0.0, span
+    if high <= 1 and top > 1 and low >= 0:
+        bottom, top = max(0.0, 1 - span), 1.0
+    ax.set_ylim(bottom, top)
+
+
 def _legend(ax, models) -> None:
+    """A family legend outside the axes, at the right, so it never hides a point."""
     from matplotlib.lines import Line2D
 
     families = sorted({m.families[0] for m in models if m.families})
     handles = [Line2D([], [], marker="o", linestyle="", color=FAMILY_COLORS.get(f, "#57606a"), label=f) for f in families]
     if handles:
-        ax.legend(handles=handles, fontsize=7, frameon=False, loc="best")
+        ax.legend(
+            handles=handles, fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="family", title_fontsize=7
+        )
 
 
+# ------------------------------------------------------------------ drawing
 def render_params(benchmark: str, filters: Filters) -> bytes:
-    table = board(benchmark, filters)
-    rows = [r for r in table.rows if r.complete and r.model.parameters]
+    table, rows = params_rows(benchmark, filters)
     if not rows:
         return _empty(f"No {benchmark_name(benchmark)} model has both every task and a parameter count yet.")
     fig = _figure(6.4, 3.8)
@@ -164,8 +208,9 @@ def render_params(benchmark: str, filters: Filters) -> bytes:
     ys = [r.mean for r in rows]
     ax.scatter(xs, ys, c=[_color(r.model) for r in rows], s=28, alpha=0.85, edgecolors="white", linewidths=0.5)
     ax.set_xscale("log")
-    _human_axis(ax.xaxis)
-    ax.margins(x=0.12, y=0.1)
+    _human_log_axis(ax.xaxis, xs)
+    ax.margins(x=0.12)
+    _score_axis(ax, ys)
     _annotate(ax, [(r.model.parameters, r.mean, r.model.name) for r in rows])
     _legend(ax, [r.model for r in rows])
     skipped = sum(1 for r in table.rows if r.complete and not r.model.parameters)
@@ -175,90 +220,70 @@ def render_params(benchmark: str, filters: Filters) -> bytes:
 
 
 def render_bars(benchmark: str, names: list[str]) -> bytes:
-    table = board(benchmark, Filters())
-    by_name = {r.model.name: r for r in table.rows}
-    rows = [by_name[n] for n in names if n in by_name]
+    table, rows = bar_rows(benchmark, names)
     if not rows or not table.columns:
         return _empty("No scores for these models on this benchmark yet.")
-    n_tasks = len(table.columns)
-    fig = _figure(6.8, min(40.0, 1.1 + n_tasks * (0.12 + 0.1 * len(rows))))
+    labels, values, capped = bar_columns(table, rows)
+    n_bars = len(labels)
+    fig = _figure(6.8, min(40.0, 1.4 + n_bars * (0.08 + 0.08 * len(rows))))
     ax = fig.add_subplot()
     height = 0.8 / len(rows)
     palette = ["#1f6feb", "#d1242f", "#1a7f37", "#8250df", "#bf8700", "#0598bc", "#cf222e", "#57606a"]
-    for i, row in enumerate(rows):
+    for i, (row, row_values) in enumerate(zip(rows, values, strict=True)):
         ys, xs, missing = [], [], []
-        for j, cell in enumerate(row.cells):
+        for j, value in enumerate(row_values):
             y = j + (i - (len(rows) - 1) / 2) * height
-            if cell.value is None:
+            if value is None:
                 missing.append(y)
             else:
                 ys.append(y)
-                xs.append(cell.value)
+                xs.append(value)
         ax.barh(ys, xs, height=height * 0.92, color=palette[i % len(palette)], label=row.model.name)
         for y in missing:
             ax.text(0.005, y, "–", va="center", fontsize=7, color="#8c959f")
-    ax.set_yticks(range(n_tasks), [t.dataset for t in table.columns], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlim(0, max(1e-9, max((c.value or 0.0) for r in rows for c in r.cells)) * 1.05)
-    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    _style(ax, f"{benchmark_name(benchmark)}: {_main_label(table)} per dataset  (– = not run)", _main_label(table), "")
+    ax.set_yticks(range(n_bars), labels, fontsize=7)
+    ax.set_ylim(n_bars - 0.5, -0.5)  # first dataset at the top, no empty band above or below
+    ax.set_xlim(0, max(1e-9, max((v or 0.0) for vs in values for v in vs)) * 1.05)
+    if n_bars > 12:  # a tall chart: the score axis at the top too, so it is in view wherever one looks
+        ax.tick_params(axis="x", labeltop=True, top=True)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _style(ax, f"{benchmark_name(benchmark)}: {_main_label(table)} per dataset  (– = not run){capped}", _main_label(table), "")
     return _png(fig)
 
 
 def render_dims(benchmark: str, filters: Filters) -> bytes:
     """Per model: mean main score over the tasks where it has every one of its sizes (the run's own full size included)."""
-    snap = snapshot()
-    lines = []
-    for model_id, tasks in dimension_scores(db_session(), snap, benchmark).items():
-        model = snap.models.get(model_id)
-        if model is None or not filters.keeps(model):
-            continue
-        dim_sets = [frozenset(d) for d in tasks.values()]
-        common = frozenset.intersection(*dim_sets) if dim_sets else frozenset()
-        usable = [d for d in tasks.values() if common <= frozenset(d)]
-        if not common:
-            continue
-        points = sorted((dim, statistics.fmean(d[dim] for d in usable)) for dim in common)
-        lines.append((model, points, len(usable)))
+    lines = dims_lines(benchmark, filters)
     if not lines:
         return _empty(f"No Matryoshka (dim=N) scores on {benchmark_name(benchmark)} yet.")
     fig = _figure(6.4, 3.8)
     ax = fig.add_subplot()
-    for model, points, n in sorted(lines, key=lambda line: -line[1][-1][1])[:15]:
+    shown = sorted(lines, key=lambda line: -line[1][-1][1])[:15]
+    for model, points, n in shown:
         label = f"{model.name} ({n} tasks)"
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3.5, linewidth=1.2, label=label)
     ax.set_xscale("log", base=2)
     dims = sorted({p[0] for _m, points, _n in lines for p in points})
     ax.set_xticks(dims, [str(d) for d in dims])
     ax.minorticks_off()
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    _score_axis(ax, [p[1] for _m, points, _n in shown for p in points])
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _style(ax, f"{benchmark_name(benchmark)}: quality vs embedding dimension", "embedding dimension", "mean main score")
     return _png(fig)
 
 
 def render_throughput(benchmark: str, filters: Filters) -> bytes:
-    snap = snapshot()
-    table = board(benchmark, filters)
-    means = {r.model.id: r for r in table.rows}
-    speeds: dict[int, list[float]] = {}
-    devices: dict[int, set[str]] = {}
-    for model_id, _task, per_s, device in throughputs(db_session(), benchmark):
-        speeds.setdefault(model_id, []).append(per_s)
-        devices.setdefault(model_id, set()).add(device)
-    points = []
-    for model_id, values in speeds.items():
-        row = means.get(model_id)
-        if row is None or not row.complete:
-            continue
-        points.append((statistics.median(values), row.mean, snap.models[model_id], sorted(devices[model_id])))
+    table, points = throughput_points(benchmark, filters)
     if not points:
         return _empty(f"No complete {benchmark_name(benchmark)} row with a measured encode throughput yet.")
     fig = _figure(6.4, 3.8)
     ax = fig.add_subplot()
-    ax.scatter([p[0] for p in points], [p[1] for p in points], c=[_color(p[2]) for p in points], s=28, edgecolors="white", linewidths=0.5)
+    xs = [p[0] for p in points]
+    ax.scatter(xs, [p[1] for p in points], c=[_color(p[2]) for p in points], s=28, edgecolors="white", linewidths=0.5)
     ax.set_xscale("log")
-    _human_axis(ax.xaxis)
-    ax.margins(x=0.12, y=0.1)
+    ax.margins(x=0.12)
+    _human_log_axis(ax.xaxis, xs)
+    _score_axis(ax, [p[1] for p in points])
     _annotate(ax, [(p[0], p[1], f"{p[2].name} [{','.join(p[3])}]") for p in points])
     _legend(ax, [p[2] for p in points])
     _style(

@@ -90,14 +90,27 @@ def sort_rows(table: BoardTable, sort: str, order: str) -> list[BoardRow]:
     return present + [r for r in rows if value(r) is None]
 
 
+def best_of(values: Iterable[float | None]) -> float | None:
+    """The value that is bold in a column: the highest, when at least two values compete (else None).
+
+    The legend's rule, "bold: best in the column", in one place for every table (board, overall
+    table, compare page): every cell equal to the highest is bold (a tie is shared, as a tied
+    rank is), a lone value is not "best" of anything, and a missing cell never takes part.
+    """
+    present = [v for v in values if v is not None]
+    return max(present) if len(present) >= 2 else None
+
+
 @dataclass
 class ColumnBands:
-    """Per column: the sorted values of the visible rows, to shade each cell by its quintile."""
+    """Per column: the sorted values of the visible rows, to shade each cell by its quintile and bold the best."""
 
     values: list[list[float]] = field(default_factory=list)
+    best_mean: float | None = None  # the highest mean of a complete row (partial means never count)
 
     @classmethod
     def of(cls, table: BoardTable, rows: Iterable[BoardRow]) -> ColumnBands:
+        rows = list(rows)
         values: list[list[float]] = [[] for _ in table.columns]
         for row in rows:
             for i, value in enumerate(row.values):
@@ -105,16 +118,20 @@ class ColumnBands:
                     values[i].append(value)
         for column in values:
             column.sort()
-        return cls(values)
+        return cls(values, best_of(row.mean for row in rows if row.complete))
 
     def css(self, column: int, value: float) -> str:
         column_values = self.values[column]
         n = len(column_values)
+        best = n >= 2 and value >= column_values[-1]
         if n < 3:
-            return ""
-        if value >= column_values[-1]:
+            return "best" if best else ""
+        if best:
             return "q4 best"
         return f"q{min(4, 5 * bisect_left(column_values, value) // n)}"
+
+    def mean_css(self, mean: float | None) -> str:
+        return " best" if mean is not None and self.best_mean is not None and mean >= self.best_mean else ""
 
 
 def board_records(table: BoardTable, rows: Iterable[BoardRow]) -> tuple[list[str], list[dict]]:
@@ -150,12 +167,14 @@ def model_records(models: Iterable[ModelInfo]) -> list[dict]:
 
 def overall_records(active: list[str], rows: Iterable[OverallRow]) -> tuple[list[str], list[dict]]:
     """The home page's overall table as flat records: each benchmark's mean (and what it covers), the overall mean."""
-    columns = ["model", *active, "overall", "n_complete_benchmarks", "n_scores", *(f"{b}_covers" for b in active), "overall_covers"]
+    columns = ["rank", "model", *active, "overall", "n_complete_benchmarks", "n_scores", *(f"{b}_rank" for b in active)]
+    columns += [*(f"{b}_covers" for b in active), "overall_covers"]
     records = []
     for e in rows:
-        record = {"model": e.model.name}
+        record = {"rank": e.rank, "model": e.model.name}
         record.update({b: (e.cells[b].mean if b in e.cells else None) for b in active})
         record |= {"overall": e.overall, "n_complete_benchmarks": e.n_complete, "n_scores": e.n_scores}
+        record.update({f"{b}_rank": e.cells[b].rank if b in e.cells else None for b in active})
         record.update({f"{b}_covers": "; ".join(e.cells[b].covers) if b in e.cells and e.cells[b].complete else "" for b in active})
         record["overall_covers"] = "; ".join(e.covers)
         records.append(record)

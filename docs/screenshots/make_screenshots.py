@@ -6,7 +6,10 @@
 2. DEMO rows on top, so that every benchmark, filter and plot has something to show: models
    named ``demo-*``, whose description says they are synthetic.  They exist only in this
    screenshot database, never in the project's database or in any test's expected values.
-3. The site on a local port, and one PNG per main page.
+3. The site on a local port, one PNG of every page (``PAGES``: home, the four benchmarks, the
+   Tatoeba board scrolled sideways, tasks, a task, models, a model, a run, compare, about,
+   submit, submissions) and one of every plot those pages show (``plot-*.png``, the figure
+   itself as the site serves it).
 
     .venv/bin/python docs/screenshots/make_screenshots.py
     .venv/bin/python docs/screenshots/make_screenshots.py --db sqlite:////tmp/shots.db --skip-runs   # reuse runs
@@ -23,6 +26,7 @@ import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
@@ -35,7 +39,7 @@ REAL_RUNS = [
 DEMO_NOTE = "DEMO DATA: synthetic numbers for the documentation screenshots, not a real result."
 BEIR = ["beir/scifact", "beir/nfcorpus", "beir/fiqa", "beir/arguana", "beir/scidocs", "beir/trec-covid"]
 STS = ["sts/sts12", "sts/sts13", "sts/sts14", "sts/sts15", "sts/sts16", "sts/stsb", "sts/sick-r"]
-TATOEBA = ["tatoeba/deu-eng", "tatoeba/fra-eng", "tatoeba/spa-eng", "tatoeba/jpn-eng", "tatoeba/swh-eng", "tatoeba/kab-eng"]
+TATOEBA = "all"  # every registered pair: the 112-column board and its capped per-dataset chart
 ARO = ["aro/vg-relation", "aro/vg-attribution", "aro/coco-order", "aro/flickr30k-order"]
 DEMO_MODELS = [
     # name, families, backend, parameters, dim, license, open, base quality, benchmarks, dims, training data
@@ -66,7 +70,25 @@ def real_runs(db_url: str) -> None:
     env.setdefault("LEADERBOARD_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
     for model, tasks in REAL_RUNS:
         print(f"leaderboard run {model} --tasks {tasks}", flush=True)
-        subprocess.run([str(ROOT / ".venv" / "bin" / "leaderboard"), "run", model, "--tasks", tasks], env=env, check=True)
+        # this checkout's code with the running interpreter (a worktree has no .venv of its own)
+        subprocess.run([sys.executable, "-m", "leaderboard.cli", "run", model, "--tasks", tasks], env=env, check=True, cwd=ROOT)
+
+
+def query_ids(db_url: str) -> dict[str, list[str]]:
+    """task id -> the item ids of a real run's main score, so demo rows pair with it on the compare page."""
+    from sqlalchemy import select
+
+    from leaderboard import schema
+    from leaderboard.db import make_engine, session_factory
+
+    with session_factory(make_engine(db_url))() as session:
+        stmt = (
+            select(schema.Run.task_id, schema.Score.per_query)
+            .join(schema.Score, schema.Score.run_id == schema.Run.id)
+            .join(schema.Task, schema.Task.id == schema.Run.task_id)
+            .where(schema.Score.metric == schema.Task.main_score, schema.Score.variant == "")
+        )
+        return {task_id: sorted(per_query) for task_id, per_query in session.execute(stmt) if isinstance(per_query, dict) and per_query}
 
 
 def demo_rows(db_url: str) -> None:
@@ -83,7 +105,9 @@ def demo_rows(db_url: str) -> None:
     rng = random.Random(7)
     registry = all_tasks()
     make_session = session_factory(make_engine(db_url))
-    groups = {"b": BEIR, "s": STS, "t": TATOEBA, "a": ARO}
+    tatoeba = [t for t in registry if t.startswith("tatoeba/")]
+    groups = {"b": BEIR, "s": STS, "t": tatoeba, "a": ARO}
+    real_items = query_ids(db_url)
     start = datetime(2025, 4, 1, tzinfo=UTC)
     for n, (name, families, backend, params, dim, license_, open_, quality, benches, dims, training) in enumerate(DEMO_MODELS):
         config = ModelConfig.model_validate(
@@ -106,14 +130,21 @@ def demo_rows(db_url: str) -> None:
         for group in benches:
             for k, task_id in enumerate(groups[group]):
                 task = registry.get(task_id)
-                if task is None or rng.random() < 0.08:  # a few cells stay missing, as on a real board
+                # a few cells stay missing, as on a real board; none of Tatoeba's 112, or no row would be complete
+                if task is None or (rng.random() < 0.08 and group != "t"):
                     continue
                 low, high = TASK_RANGES[task.benchmark]
                 main = round(low + (high - low) * min(1.0, max(0.0, quality + rng.gauss(0, 0.06))), 5)
+                per_item = {}
+                if task.benchmark in ("beir", "tatoeba"):  # a mean of per-item values: the compare page's tests need them
+                    items = real_items.get(task_id) or [f"demo-q{i}" for i in range(60)]
+                    per_item = {q: min(1.0, max(0.0, main + rng.gauss(0, 0.25))) for q in items}
+                    main = round(sum(per_item.values()) / len(per_item), 5)
                 scores = {
                     metric: MetricResult(main if metric == task.main_score else round(min(1.0, main + rng.uniform(-0.05, 0.2)), 5), {})
                     for metric in task.metrics[:4]
                 }
+                scores[task.main_score] = MetricResult(main, per_item)
                 variants = {}
                 for i, d in enumerate(sorted(dims or [])):
                     variants[variant_name(d)] = {task.main_score: MetricResult(round(main * (0.86 + 0.1 * i / max(1, len(dims))), 5), {})}
@@ -140,18 +171,29 @@ def demo_rows(db_url: str) -> None:
                     record_run(session, config, task, outcome, is_reference=False)
 
 
-PAGES = [
-    ("home.png", "/", None),
-    ("benchmark-beir.png", "/benchmarks/beir", None),
-    ("benchmark-filtered.png", "/benchmarks/sts?family=dense&open=1&sort=sts/stsb", 1000),
-    ("model.png", "/models/all-MiniLM-L6-v2", 1700),
-    ("run.png", "/runs/1", 1300),
-    ("task.png", "/tasks/beir/scifact", 1100),
-    ("compare.png", "/compare?benchmark=beir&model=bm25s-flat&model=demo-dense-base&model=demo-splade", 1300),
+PAGES = [  # file, path, height to keep (None: the whole page), horizontal scroll of the first table (0..1)
+    ("home.png", "/", None, 0),
+    ("benchmark-beir.png", "/benchmarks/beir", None, 0),
+    ("benchmark-sts.png", "/benchmarks/sts", None, 0),
+    ("benchmark-tatoeba.png", "/benchmarks/tatoeba", None, 0),
+    ("benchmark-tatoeba-scrolled.png", "/benchmarks/tatoeba", 900, 0.6),
+    ("benchmark-aro.png", "/benchmarks/aro", None, 0),
+    ("benchmark-filtered.png", "/benchmarks/sts?family=dense&open=1&sort=sts/stsb", 1000, 0),
+    ("tasks.png", "/tasks/", 1400, 0),
+    ("task.png", "/tasks/beir/scifact", 1100, 0),
+    ("models.png", "/models/?q=demo", None, 0),
+    ("model.png", "/models/all-MiniLM-L6-v2", 1700, 0),
+    ("model-bm25.png", "/models/bm25s-flat", 1200, 0),
+    ("model-demo.png", "/models/demo-dense-base", 1500, 0),
+    ("run.png", "/runs/1", 1300, 0),
+    ("compare.png", "/compare?benchmark=beir&model=demo-dense-base&model=demo-dense-large&model=demo-splade&model=bm25s-flat", None, 0),
+    ("about.png", "/about", 1400, 0),
+    ("submit.png", "/submit", None, 0),
+    ("submissions.png", "/submissions", None, 0),
 ]
 
 
-def screenshots(db_url: str) -> None:
+def screenshots(db_url: str, out: Path = OUT) -> None:
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
@@ -165,14 +207,33 @@ def screenshots(db_url: str) -> None:
             executable_path=os.environ.get("LEADERBOARD_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
         )
         page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
-        for filename, path, height in PAGES:
-            page.goto(base + path)
+        plots_seen: set[str] = set()
+        for filename, path, height, scroll in PAGES:
+            response = page.goto(base + path)
+            if response is None or response.status != 200:  # e.g. --skip-runs on a board without MiniLM's runs
+                print(f"skipped {filename}: {path} answered {response.status if response else 'nothing'}")
+                continue
             page.wait_for_load_state("networkidle")
+            for image in page.locator("img").all():  # lazy images: bring each into view so it loads
+                image.scroll_into_view_if_needed()
+            page.evaluate("window.scrollTo(0, 0)")
             page.evaluate("Promise.all([...document.images].map(i => i.decode().catch(() => null)))")
+            if scroll:
+                wrap = page.locator(".table-wrap").first
+                wrap.evaluate("(w, f) => { w.scrollLeft = f * (w.scrollWidth - w.clientWidth); }", scroll)
             full = page.evaluate("document.documentElement.scrollHeight")
             clip = {"x": 0, "y": 0, "width": 1440, "height": min(full, height or full)}
-            page.screenshot(path=str(OUT / filename), full_page=True, clip=clip)
-            print(f"wrote {OUT / filename} ({path})")
+            page.screenshot(path=str(out / filename), full_page=True, clip=clip)
+            print(f"wrote {out / filename} ({path})")
+            for src in page.locator("img[src*='/plots/']").evaluate_all("images => images.map(i => i.getAttribute('src'))"):
+                if src in plots_seen:  # the same figure on two screenshots of one page
+                    continue
+                plots_seen.add(src)
+                stem, kind = filename.removesuffix(".png"), src.split("/plots/")[1].split(".png")[0]
+                benchmark = parse_qs(urlsplit(src).query).get("benchmark", [""])[0]
+                name = f"plot-{stem}-{kind}" + (f"-{benchmark}" if benchmark and benchmark not in stem else "") + ".png"
+                (out / name).write_bytes(page.request.get(base + src).body())
+                print(f"wrote {out / name} ({src})")
         browser.close()
     server.shutdown()
 
@@ -181,12 +242,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", help="database URL for the screenshot board (default: a new temporary SQLite file)")
     parser.add_argument("--skip-runs", action="store_true", help="the database already holds the real runs")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default: docs/screenshots/)")
     args = parser.parse_args()
     db_url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='leaderboard-shots-')) / 'board.db'}"
     if not args.skip_runs:
         real_runs(db_url)
     demo_rows(db_url)
-    screenshots(db_url)
+    args.out.mkdir(parents=True, exist_ok=True)
+    screenshots(db_url, args.out)
 
 
 if __name__ == "__main__":

@@ -115,6 +115,7 @@ def compare(model_a: str, model_b: str, task_list: str | None) -> None:
     from leaderboard.db import make_engine, session_factory
     from leaderboard.stats import paired_randomization_test, paired_values, random_effects_meta, statistic_for
     from leaderboard.views.items import GOLD
+    from leaderboard.views.snapshot import task_order
 
     with session_factory(make_engine())() as session:
 
@@ -147,7 +148,7 @@ def compare(model_a: str, model_b: str, task_list: str | None) -> None:
         for name, found in ((model_a, a_scores), (model_b, b_scores)):
             if not found:
                 raise UserError(f"{name}: no results on the board; run 'leaderboard run {name} --tasks …' first")
-        tasks = expand_task_ids(task_list) if task_list else sorted(set(a_scores) & set(b_scores))
+        tasks = expand_task_ids(task_list) if task_list else sorted(set(a_scores) & set(b_scores), key=task_order)
         missing = [t for t in tasks if t not in a_scores or t not in b_scores]
         if missing:
             raise UserError(f"no board result for both models on {', '.join(missing)}; run them first")

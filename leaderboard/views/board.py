@@ -261,19 +261,13 @@ def overall_table(tables: dict[str, BoardTable]) -> tuple[list[str], list[Overal
 
 @dataclass
 class Comparison:
-    """Chosen rows of a board side by side (the compare page), with second − first per column for two."""
+    """Chosen rows of a board side by side (the compare page); their contrasts are :mod:`leaderboard.views.compare`'s."""
 
     table: BoardTable
     rows: list[BoardRow]
-    deltas: list[float | None] | None = None
 
 
 def comparison(table: BoardTable, names: Sequence[str]) -> Comparison:
     """The rows of ``names`` (in that order; names without a row on the board are left out)."""
     chosen = {row.model.name: row for row in table.rows if row.model.name in names}
-    rows = [chosen[n] for n in names if n in chosen]
-    deltas = None
-    if len(rows) == 2:
-        first, second = rows
-        deltas = [None if a is None or b is None else b - a for a, b in zip(first.values, second.values, strict=True)]
-    return Comparison(table, rows, deltas)
+    return Comparison(table, [chosen[n] for n in names if n in chosen])

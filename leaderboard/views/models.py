@@ -14,7 +14,7 @@ from leaderboard.grading import Numerics, grade, tolerance_rule
 from leaderboard.views.labels import benchmark_name, metric_label, task_metrics
 from leaderboard.views.reproductions import Reproduction, reported_scores, reproductions
 from leaderboard.views.runs import MetricColumn, RunSummary, model_runs
-from leaderboard.views.snapshot import ModelInfo, Snapshot, TaskInfo, known_benchmarks
+from leaderboard.views.snapshot import ModelInfo, Snapshot, TaskInfo, known_benchmarks, task_order
 
 
 def model_fields(model: ModelInfo) -> dict:
@@ -265,7 +265,8 @@ def related_to(
 def model_view(session: Session, snap: Snapshot, model: ModelInfo, registered: dict[str, TaskInfo]) -> ModelView:
     """The model's runs, current results (zero-shot tri-state), published numbers and per-benchmark blocks."""
     runs = model_runs(session, model.id)
-    results = [_result(model, run, snap.tasks.get(run.task_id)) for run in sorted((r for r in runs if r.current), key=lambda r: r.task_id)]
+    current = sorted((r for r in runs if r.current), key=lambda r: task_order(r.task_id))
+    results = [_result(model, run, snap.tasks.get(run.task_id)) for run in current]
     metrics: list[str] = []
     for r in results:
         metrics.extend(m for m in r.metrics if m not in metrics)

@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from benchmarks.contract import Task
-from benchmarks.registry import find_task, task_spec
+from benchmarks.registry import all_tasks, find_task, task_spec
 from leaderboard import schema
+from submissions.schema import BACKENDS_WITH_WEIGHTS
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,11 @@ class ModelInfo:
     config: dict = field(hash=False, compare=False, repr=False)
     updated_at: datetime | None = None
     submitter: str | None = None  # community models: who submitted them (shown with the "community" badge)
+
+    @property
+    def has_weights(self) -> bool:
+        """False for a lexical model (BM25): nothing to open, so no weights badge (:data:`BACKENDS_WITH_WEIGHTS`)."""
+        return self.backend in BACKENDS_WITH_WEIGHTS
 
     def commands(self, task_ids: str | Iterable[str] | None = None) -> dict[str, str]:
         """The exact commands that rerun scores locally: ``run`` (and ``reproduce`` for a reference model, which runs by name).
@@ -146,7 +152,8 @@ class Snapshot:
         return [*registered, *sorted(present - set(registered))]
 
     def tasks_of(self, benchmark: str) -> list[TaskInfo]:
-        return sorted((t for t in self.tasks.values() if t.benchmark == benchmark), key=lambda t: t.id)
+        """The benchmark's tasks in the registry's order (:func:`task_order`)."""
+        return sorted((t for t in self.tasks.values() if t.benchmark == benchmark), key=task_order)
 
     @functools.cached_property
     def licenses(self) -> frozenset[str]:
@@ -314,6 +321,28 @@ def registered_benchmarks() -> tuple[str, ...]:
     from benchmarks.registry import benchmark_ids
 
     return benchmark_ids()
+
+
+def task_order(task: TaskInfo | str) -> tuple[int, int, str]:
+    """The one sort key of tasks: their benchmark's order in the registry, e.g. STS12–16, STS-B, SICK-R.
+
+    Alphabetical ids would put ``sts/sick-r`` first and ``sts/stsb`` before ``sts/sts12``; the
+    board, the API's columns, the CSV downloads and ``leaderboard results`` all sort with this
+    key so they show a benchmark as its authors ordered it.  A task the registry does not know
+    (results of a benchmark no longer installed) comes after the registered ones, by id.
+    """
+    task_id = task if isinstance(task, str) else task.id
+    try:
+        position = _positions(tuple(all_tasks()))
+    except Exception:  # a half-built benchmark package must not take the site down
+        position = {}
+    index = position.get(task_id)
+    return (0, index, "") if index is not None else (1, 0, task_id)
+
+
+@functools.lru_cache(maxsize=4)
+def _positions(task_ids: tuple[str, ...]) -> dict[str, int]:
+    return {task_id: i for i, task_id in enumerate(task_ids)}
 
 
 def registered_tasks() -> dict[str, TaskInfo]:

@@ -15,7 +15,7 @@ from leaderboard.views.board import tied_ranks
 from leaderboard.views.labels import benchmark_name, metric_specific, spec_common, task_metrics
 from leaderboard.views.reproductions import reported_main
 from leaderboard.views.runs import MetricColumn
-from leaderboard.views.snapshot import ModelInfo, Snapshot, TaskInfo, known_benchmarks
+from leaderboard.views.snapshot import ModelInfo, Snapshot, TaskInfo, known_benchmarks, task_order
 
 
 # ------------------------------------------------------------------ the listing
@@ -34,7 +34,7 @@ def task_groups(snap: Snapshot, registered: dict[str, TaskInfo]) -> list[TaskGro
     everything = {**registered, **snap.tasks}
     groups = []
     for b in known_benchmarks(snap):
-        tasks = sorted((t for t in everything.values() if t.benchmark == b), key=lambda t: (counts.get(t.id, 0) == 0, t.id))
+        tasks = sorted((t for t in everything.values() if t.benchmark == b), key=lambda t: (counts.get(t.id, 0) == 0, task_order(t)))
         groups.append(TaskGroup(b, benchmark_name(b), [(t, counts.get(t.id, 0)) for t in tasks]))
     return groups
 
@@ -42,7 +42,8 @@ def task_groups(snap: Snapshot, registered: dict[str, TaskInfo]) -> list[TaskGro
 def task_listing(snap: Snapshot, registered: dict[str, TaskInfo], benchmark: str | None = None) -> list[tuple[TaskInfo, int]]:
     """(task, models with a result) of every known task (of one benchmark), by benchmark and id: the API's ``/tasks``."""
     everything = {**registered, **snap.tasks}
-    chosen = sorted((t for t in everything.values() if not benchmark or t.benchmark == benchmark), key=lambda t: (t.benchmark, t.id))
+    chosen = (t for t in everything.values() if not benchmark or t.benchmark == benchmark)
+    chosen = sorted(chosen, key=lambda t: (t.benchmark, task_order(t)))
     return [(t, snap.task_counts.get(t.id, 0)) for t in chosen]
 
 

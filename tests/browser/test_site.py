@@ -88,13 +88,20 @@ def test_model_page_shows_manifest_and_reproduce_command(live_site, page):
 
 
 def test_plot_images_load(live_site, page):
+    """Each plot is an image that loads, or (fewer than 3 points) one sentence and no image."""
     base, _ = live_site
     page.goto(base + "/benchmarks/beir")
-    for plot in ("#plot-params", "#plot-bars", "#plot-throughput", "#plot-dims"):
-        image = page.locator(plot)
+    images = 0
+    for kind in ("params", "bars", "throughput", "dims"):
+        if page.locator(f"#note-{kind}").count():
+            assert page.locator(f"#plot-{kind}").count() == 0 and page.locator(f"#note-{kind}").is_visible(), kind
+            continue
+        image = page.locator(f"#plot-{kind}")
         image.scroll_into_view_if_needed()
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-        assert image.evaluate("img => img.naturalWidth") > 300, plot
+        assert image.evaluate("img => img.naturalWidth") > 300, kind
+        images += 1
+    assert images >= 1  # the per-dataset bars of the top rows: three datasets
 
 
 def test_csv_download_parses_to_the_table(live_site, page):

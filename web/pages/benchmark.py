@@ -8,7 +8,7 @@ from leaderboard.views.first_run import first_run, first_task
 from leaderboard.views.labels import benchmark_blurb, benchmark_name
 from leaderboard.views.runs import has_dim_variants, throughputs
 from leaderboard.views.snapshot import registered_tasks
-from web import views
+from web import plot_data, views
 from web.cache import cached_response, db_session, memo, snapshot
 from web.filters import request_filters
 from web.pages import pages
@@ -40,6 +40,8 @@ def benchmark_page(benchmark: str):
     shown = {c.id for c in table.columns}
     without = [t for t in registered_tasks().values() if t.benchmark == benchmark and t.id not in shown]
     top_models = [r.model.name for r in rows if r.complete][:5] or [r.model.name for r in rows][:5]
+    notes = {kind: plot_data.note(kind, benchmark, filters) for kind in ("params", "throughput", "dims")}
+    notes["bars"] = plot_data.note("bars", benchmark, names=tuple(top_models[:3]))
     return render_template(
         "benchmark.html",
         benchmark=benchmark,
@@ -56,6 +58,7 @@ def benchmark_page(benchmark: str):
         without_results=without,
         first_run=first_run(first) if (first := first_task(benchmark, shown)) else None,
         top_models=top_models,
+        notes=notes,
         has_dims=memo(("has_dims", benchmark), lambda: has_dim_variants(db_session(), benchmark)),
         has_throughput=memo(("has_tp", benchmark), lambda: bool(throughputs(db_session(), benchmark))),
         plot_query=filters.query(benchmark=benchmark),

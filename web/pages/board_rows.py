@@ -99,7 +99,10 @@ class RowRenderer:
                 parts.append(f'<td class="num {css} graded" title="{title}"><a href="{href}">{value:.4f}</a>{badge}</td>')
         covers = escape(", ".join(row.covers))
         if row.complete:
-            parts.append(f'<td class="mean" title="mean over {len(row.covers)} datasets ({covers}): {row.mean!r}">{row.mean:.4f}</td>')
+            best = self.bands.mean_css(row.mean)
+            parts.append(
+                f'<td class="mean{best}" title="mean over {len(row.covers)} datasets ({covers}): {row.mean!r}">{row.mean:.4f}</td>'
+            )
         else:
             over = f"; mean over those ({covers}): {row.partial_mean:.4f}" if row.partial_mean is not None else ""
             parts.append(

@@ -7,7 +7,7 @@ from flask import render_template, request
 from web import views
 from web.cache import cached_response, snapshot
 from web.pages import pages
-from web.tables import download, overall_records, paginate
+from web.tables import best_of, download, overall_records, paginate
 
 
 @pages.get("/")
@@ -22,11 +22,16 @@ def home():
         if response is not None:
             return response
     page = paginate(overall, request.args.get("page"), request.args.get("per_page"))
+    # bold: the best benchmark mean and the best overall mean, over every row (not just this page)
+    best = {b: best_of(e.cells[b].mean for e in overall if b in e.cells) for b in active}
+
     return render_template(
         "home.html",
         cards=views.summaries(),
         active=active,
         overall=page,
+        best=best,
+        best_overall=best_of(e.overall for e in overall),
         n_tasks=len(snap.tasks),
         n_models=len(snap.models),
         n_cells=snap.n_cells,

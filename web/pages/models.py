@@ -8,13 +8,15 @@ from markupsafe import Markup
 
 from leaderboard.views.labels import metric_definition, metric_label
 from leaderboard.views.models import ModelView
-from web import cellinfo, confidence, views
+from web import cellinfo, confidence, plot_data, views
 from web.cache import cached_response, memo, snapshot
 from web.filters import SIZE_BUCKETS, SIZE_UNKNOWN, request_filters, size_bucket
 from web.pages import pages
 from web.pages.common import filter_choices
 from web.pages.runs import manifest_sections
 from web.tables import download, model_records, paginate
+
+SEARCH_MAX = 100  # characters of the search box used: a model name is at most 100 (submissions/schema.py)
 
 
 @pages.get("/models/")
@@ -23,12 +25,15 @@ def models_index():
     snap = snapshot()
     filters = request_filters()
     coverage = memo(("coverage",), lambda: {model_id: snap.benchmark_counts(model_id) for model_id in snap.cells})
-    models = sorted((m for m in snap.models.values() if filters.keeps(m)), key=lambda m: m.name.casefold())
+    search = request.args.get("q", "").strip()[:SEARCH_MAX]
+    needle = search.casefold()
+    models = sorted((m for m in snap.models.values() if filters.keeps(m) and needle in m.name.casefold()), key=lambda m: m.name.casefold())
     fmt = request.args.get("format")
     if fmt:
         records = model_records(models)
         for record, model in zip(records, models, strict=True):
             record["scores"] = sum(coverage.get(model.id, {}).values())
+            record.update({f"{b}_tasks": coverage.get(model.id, {}).get(b, 0) for b in views.benchmarks()})
         columns = list(records[0]) if records else ["name", "backend", "families", "parameters", "scores"]
         response = download(fmt, "leaderboard-models", columns, records)
         if response is not None:
@@ -37,6 +42,7 @@ def models_index():
     return render_template(
         "models.html",
         page=page,
+        search=search,
         coverage=coverage,
         benchmarks=views.benchmarks(),
         filters=filters,
@@ -111,6 +117,7 @@ def model_page(name: str):
         all_commands=view.all_commands,
         config_yaml=yaml.safe_dump(model.config, sort_keys=False, allow_unicode=True) if model.config else "",
         score_tables=view.blocks,
+        bar_notes={b.benchmark: plot_data.note("bars", b.benchmark, names=(model.name,)) for b in view.blocks},
         size_label=_size_label(model.parameters),
         tasks=snapshot().tasks,
         manifest_sections=manifest_sections,

@@ -8,6 +8,7 @@ from leaderboard.serialize import dumps
 from web import views
 from web.cache import cached_response
 from web.pages import pages
+from web.tables import download
 
 MANIFEST_SECTIONS = (
     ("Hashes", ("config_sha256", "weights_sha256", "data_sha256", "data_files", "git_commit")),
@@ -37,6 +38,30 @@ def manifest_sections(manifest: dict) -> list[tuple[str, dict]]:
     return sections
 
 
+SCORE_COLUMNS = ["run_id", "model", "task", "metric", "label", "variant", "value", "main"]
+
+
+def score_records(view) -> list[dict]:
+    """Every score of the run, one record per (metric, variant), as the page's scores table lists them."""
+    summary = view.summary
+    main = view.task.main_score if view.task else None
+    return [
+        {
+            "run_id": summary.id,
+            "model": view.model.name if view.model else None,
+            "task": summary.task_id,
+            "metric": m.name,
+            "label": m.label,
+            "variant": variant,
+            "value": summary.scores[(variant, m.name)],
+            "main": m.name == main,
+        }
+        for m in view.metrics
+        for variant in view.variants
+        if (variant, m.name) in summary.scores
+    ]
+
+
 @pages.get("/runs/<id:run_id>")
 @cached_response
 def run_page(run_id: int):
@@ -44,19 +69,25 @@ def run_page(run_id: int):
     if view is None:  # unknown, or of an unpublished submission (those stay private)
         abort(404, description=f"There is no run {run_id}.")
     summary = view.summary
-    if request.args.get("format") == "json":
+    fmt = request.args.get("format")
+    if fmt == "json":
         body = {
             "id": summary.id,
             "model": view.model.name if view.model else None,
             "task": summary.task_id,
             "kind": summary.kind,
             "current": summary.current,
+            "scores": score_records(view),
             "manifest": summary.manifest,
             "metric_spec": view.metric_spec,
         }
         response = Response(dumps(body, indent=1, default=str), mimetype="application/json")
         response.headers["Content-Disposition"] = f'attachment; filename="run-{run_id}.json"'
         return response
+    if fmt:  # csv: the scores table; the manifest is nested, so it is in the JSON only
+        response = download(fmt, f"run-{run_id}", SCORE_COLUMNS, score_records(view))
+        if response is not None:
+            return response
     return render_template(
         "run.html",
         run=summary,
