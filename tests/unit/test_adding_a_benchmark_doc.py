@@ -5,7 +5,9 @@ repository: the ``benchmarks`` package's path is extended for the test), the ben
 registered through the contract (:func:`benchmarks.registry.register`) with a catalogue of one
 toy task, and ``leaderboard run`` runs a tiny sentence-transformers model on it through the CLI.
 The stored V-measure must be scikit-learn's, computed here from the embeddings the runner gave
-with mteb's k-means settings written out again; the site's benchmark page must list the run.
+with mteb's k-means settings written out again; ``results``, ``export``, the site's benchmark
+and task pages and the API must show the run.  On other embeddings the evaluator must equal
+mteb's own ``AbsTaskClusteringLegacy``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ TOY_SETS = [
         "labels": ["onc", "onc", "vax", "vax", "diet", "diet"],
     },
 ]
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def doc_files() -> dict[str, str]:
@@ -146,7 +152,8 @@ def test_a_clustering_run_through_the_cli_is_stored_and_shown(clustering, tmp_pa
     weights = tiny_model_that_reads_its_words(tmp_path / "weights")
     config = tmp_path / "tiny.yaml"
     config.write_text(f"name: tiny-dense\nfamily: [dense]\nbackend: dense\nweights: {{path: {weights}}}\n")
-    result = CliRunner().invoke(main, ["run", str(config), "--tasks", "clustering"], catch_exceptions=False)
+    assert invoke("data", "verify", "clustering/toy").exit_code == 0
+    result = invoke("run", str(config), "--tasks", "clustering")
     assert result.exit_code == 0, result.output
 
     [embeddings] = seen  # no Matryoshka dims in the config: one evaluation
@@ -161,12 +168,26 @@ def test_a_clustering_run_through_the_cli_is_stored_and_shown(clustering, tmp_pa
         assert run.manifest["counts"]["sentences"] == 12
     assert 0 < score.value < 1 and len(set(expected.values())) > 1  # a case where the clusters and the mean matter
 
+    shown = f"{score.value:.4f}"
+    table = invoke("results", "--benchmark", "clustering").output
+    assert "tiny-dense" in table and shown in table, table
+    exported = [r for r in json.loads(invoke("export", "--format", "json").output) if r.get("task") == "clustering/toy"]
+    assert [(r["model"], r["metric"], r["value"]) for r in exported] == [("tiny-dense", "v_measure", score.value)]
+
     from web import create_app
 
-    page = create_app().test_client().get("/benchmarks/clustering")
+    client = create_app().test_client()
+    page = client.get("/benchmarks/clustering")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Clustering" in html and "tiny-dense" in html and "clustering/toy" in html and f"{score.value:.4f}" in html
+    assert "Clustering" in html and "tiny-dense" in html and "clustering/toy" in html and shown in html
+    task_page = client.get("/tasks/clustering/toy")
+    assert task_page.status_code == 200 and "tiny-dense" in task_page.get_data(as_text=True)
+    api = client.get("/api/v1/benchmarks/clustering")
+    [row] = api.get_json()["rows"]
+    assert (row["model"], row["scores"], row["mean"]) == ("tiny-dense", {"clustering/toy": score.value}, score.value)
+    # the metric's "mean" aggregation gives a bootstrap interval over the clustering sets
+    assert (row["ci_low"]["clustering/toy"], row["ci_high"]["clustering/toy"]) == (min(expected.values()), max(expected.values()))
 
 
 def test_the_evaluator_is_v_measure_where_the_clusters_are_unambiguous(clustering):
@@ -186,6 +207,41 @@ def test_the_evaluator_is_v_measure_where_the_clusters_are_unambiguous(clusterin
     wrong = v_measure_score(swapped, [0, 0, 0, 1, 1, 1])
     assert scores.per_query == {"1": 1.0, "2": pytest.approx(wrong), "3": 1.0}  # a one-label set is 1.0, as in mteb
     assert 0 < wrong < 1 and scores.value == pytest.approx((2 + wrong) / 3)
+
+
+def test_the_v_measure_equals_mteb_clustering_legacy_on_the_same_embeddings(clustering):
+    """mteb's own AbsTaskClusteringLegacy (what scores TwentyNewsgroupsClustering), fed the same embeddings."""
+    pytest.importorskip("mteb")
+    from benchmarks.clustering.loader import ClusteringData, ClusteringSet
+    from datasets import Dataset, DatasetDict
+    from mteb.abstasks.clustering_legacy import AbsTaskClusteringLegacy
+    from mteb.abstasks.task_metadata import TaskMetadata
+
+    from tests.unit.test_sts_mteb_parity import _TASK_ARGS, HashEncoder, LookupEncoder
+
+    rng = np.random.default_rng(3)
+    sets = [
+        ClusteringSet([f"s{n}-{i}" for i in range(size)], [str(label) for label in rng.integers(0, k, size=size)])
+        for n, (size, k) in enumerate([(40, 3), (25, 5), (60, 2)])
+    ]
+    texts = [text for s in sets for text in s.sentences]
+    matrix = HashEncoder().encode(texts)
+    bench = clustering.BENCHMARK
+    ours = bench.evaluate(bench.tasks()[0], ClusteringData(sets, "", {}), SentenceEmbeddings(matrix, {t: i for i, t in enumerate(texts)}))
+
+    class ParityClustering(AbsTaskClusteringLegacy):
+        metadata = TaskMetadata(type="Clustering", name="LeaderboardParityClustering", main_score="v_measure", **_TASK_ARGS)
+
+        def load_data(self, num_proc=None, **kwargs):
+            columns = {"sentences": [s.sentences for s in sets], "labels": [s.labels for s in sets]}
+            self.dataset = DatasetDict({"test": Dataset.from_dict(columns)})
+            self.data_loaded = True
+
+    table = dict(zip(texts, matrix, strict=True))
+    theirs = ParityClustering().evaluate(LookupEncoder(table), "test", encode_kwargs={"batch_size": 16})["default"]
+    assert list(ours.scores["v_measure"].per_query.values()) == pytest.approx(theirs["v_measures"], abs=1e-12)
+    assert ours.scores["v_measure"].value == pytest.approx(theirs["v_measure"], abs=1e-12)
+    assert 0 < ours.scores["v_measure"].value < 1
 
 
 @pytest.mark.parametrize(
