@@ -43,7 +43,9 @@ def demo(port: int, rerun: bool, no_serve: bool) -> None:
     with session_factory(make_engine())() as session:
         done = {(model, task) for model, _, task, _, _, _ in current_main_scores(session)}
     tasks = all_tasks()
-    for name, (config, _path) in reference_configs().items():
+    # fusion models last: they are computed from the other models' runs made just before
+    ordered = sorted(reference_configs().items(), key=lambda item: item[1][0].backend == "fusion")
+    for name, (config, _path) in ordered:
         if config.backend == "bm25" and config.bm25 and config.bm25.engine == "lucene":
             try:
                 lucene_searcher_class()
