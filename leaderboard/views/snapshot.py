@@ -76,6 +76,13 @@ class ModelInfo:
     updated_at: datetime | None = None
     submitter: str | None = None  # community models: who submitted them (shown with the "community" badge)
 
+    @property
+    def fusion_sources(self) -> tuple[str, ...]:
+        """The models a ``backend: fusion`` model fuses (its config's ``fusion.runs``); () for any other model."""
+        fusion = self.config.get("fusion") if self.backend == "fusion" and isinstance(self.config, dict) else None
+        runs = fusion.get("runs") if isinstance(fusion, dict) else None
+        return tuple(str(name) for name in runs) if isinstance(runs, list) else ()
+
     def commands(self, task_id: str | None = None) -> dict[str, str]:
         """The exact commands that rerun a score locally: ``run`` (and ``reproduce`` for a reference model, which runs by name)."""
         target = self.name if self.is_reference else f"{self.name}.yaml"

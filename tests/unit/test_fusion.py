@@ -179,3 +179,19 @@ def test_rrf_and_interpolation_by_hand():
     zscore = interpolate([a, b], weights=[1.0, 1.0], normalization="zscore", depth=3)
     std = np.std([3.0, 2.0, 1.0])
     assert zscore["q"] == pytest.approx({"x": 1 / std, "y": 0.0 + 1.0, "z": -1 / std, "w": -1.0})
+
+
+def test_the_site_shows_fused_rows_as_such_and_the_model_page_links_its_sources(wide_task):  # noqa: F811
+    from web import create_app
+
+    store_source("bm25-flat", wide_task, 1), store_source("all-MiniLM-L6-v2", wide_task, 2)
+    assert invoke("run", "bm25-minilm-rrf", "--tasks", wide_task.id).exit_code == 0
+    client = create_app().test_client()
+    model_page = client.get("/models/bm25-minilm-rrf").get_data(as_text=True)
+    assert (
+        'id="fusion-sources"' in model_page and 'href="/models/bm25-flat"' in model_page and 'href="/models/all-MiniLM-L6-v2"' in model_page
+    )
+    board = client.get("/benchmarks/beir").get_data(as_text=True)
+    assert board.count('class="badge fused"') == 1  # the fused row only
+    task_page = client.get(f"/tasks/{wide_task.id}").get_data(as_text=True)
+    assert 'class="badge fused"' in task_page and 'id="explore-link"' in task_page

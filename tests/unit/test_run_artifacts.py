@@ -212,3 +212,18 @@ def test_a_run_stored_before_rankings_says_so(tiny_task):
     assert record["ranking"] is None and "before rankings were kept" in record["ranking_note"]
     assert client.get(f"/api/v1/runs/{run_id}/run.trec").status_code == 404
     assert invoke("export-run", "999").exit_code == 1
+
+
+def test_the_run_page_links_the_ranking_or_says_none_was_stored(tiny_task):
+    from web import create_app
+
+    assert invoke("run", "bm25s-flat", "--tasks", tiny_task.id).exit_code == 0
+    run_id = run_ids()[-1]
+    page = create_app().test_client().get(f"/runs/{run_id}").get_data(as_text=True)
+    assert f'href="/api/v1/runs/{run_id}/run.trec"' in page and f'href="/api/v1/runs/{run_id}/ranking"' in page
+    assert "explore query by query" in page
+    with session_factory(make_engine())() as session:
+        session.delete(session.get(schema.RunArtifact, (run_id, "ranking")))
+        session.commit()
+    page = create_app().test_client().get(f"/runs/{run_id}").get_data(as_text=True)
+    assert "no ranking stored" in page and "run.trec" not in page
