@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from submissions.strict import StrictModel
 
@@ -34,23 +34,29 @@ class FusionSettings(StrictModel):
     weights: list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]] | None = None
     normalization: Literal["minmax", "zscore"] = "minmax"
 
-    @model_validator(mode="after")
-    def _sources_and_weights(self) -> FusionSettings:
+    @field_validator("runs")
+    @classmethod
+    def _registered_sources(cls, runs: list[str]) -> list[str]:
+        """Each a registered model, named once, none a fusion; returned in the registered spelling (stored runs are found by it)."""
         from submissions.registry import reference_backends
 
-        keys = [name.casefold() for name in self.runs]
-        twice = sorted({name for name, key in zip(self.runs, keys, strict=True) if keys.count(key) > 1})
+        keys = [name.casefold() for name in runs]
+        twice = sorted({name for name, key in zip(runs, keys, strict=True) if keys.count(key) > 1})
         if twice:
-            raise ValueError(f"fusion.runs: {', '.join(twice)} listed more than once; name each source model once")
+            raise ValueError(f"{', '.join(twice)} listed more than once; name each source model once")
         known = reference_backends()
         canonical = []
-        for name in self.runs:
+        for name in runs:
             source = known.get(name.casefold())
             if source is None:
-                raise ValueError(f"fusion.runs: {name!r} is not a registered model ('leaderboard models list' names them)")
-            canonical.append(source[0])  # the registered spelling: stored runs are found by it
+                raise ValueError(f"{name!r} is not a registered model ('leaderboard models list' names them)")
             if source[1] == "fusion":
-                raise ValueError(f"fusion.runs: {name!r} is itself a fusion; fuse its sources directly instead")
+                raise ValueError(f"{name!r} is itself a fusion; fuse its sources directly instead")
+            canonical.append(source[0])
+        return canonical
+
+    @model_validator(mode="after")
+    def _method_settings(self) -> FusionSettings:
         if self.method == "rrf" and (self.weights is not None or "normalization" in self.model_fields_set):
             raise ValueError("fusion: weights and normalization apply to method interpolation only; rrf takes k and depth")
         if self.method == "interpolation":
@@ -60,4 +66,4 @@ class FusionSettings(StrictModel):
                 raise ValueError(f"fusion.weights: {len(self.weights)} weights for {len(self.runs)} runs; give one weight per run")
             if self.weights is not None and not any(self.weights):
                 raise ValueError("fusion.weights: every weight is 0; give at least one source a weight above 0")
-        return self.model_copy(update={"runs": canonical})
+        return self
