@@ -212,6 +212,7 @@ class ItemDetail:
     hits_b: list[Hit]
     gold: float | None = None  # STS: the gold score (release scale)
     notes: list[str] = field(default_factory=list)
+    judged_ranks: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)  # doc -> rank in a, b (top 1,000; None: not in it)
 
 
 TOP = 10
@@ -254,6 +255,7 @@ def item_detail(session: Session, view: ExplorerView, item_id: str) -> ItemDetai
     hits_a: list[Hit] = []
     hits_b: list[Hit] = []
     judged: list[Hit] = []
+    judged_ranks: dict[str, tuple[int | None, int | None]] = {}
     if view.kind in ("retrieval", "bitext"):
         kind = "ranking" if view.kind == "retrieval" else "neighbours"
         rankings = {}
@@ -269,10 +271,12 @@ def item_detail(session: Session, view: ExplorerView, item_id: str) -> ItemDetai
         hits_a = _hits(ra, item_id, judged_grades, top_b) if ra else []
         hits_b = _hits(rb, item_id, judged_grades, top_a) if rb else []
         judged = [Hit(0, doc, float("nan"), grade, False) for doc, grade in judged_grades.items()] if view.kind == "retrieval" else []
+        full = [{d: r for r, (d, _) in enumerate(rk.hits(item_id), start=1)} if rk else {} for rk in (ra, rb)]
+        judged_ranks = {hit.doc_id: (full[0].get(hit.doc_id), full[1].get(hit.doc_id)) for hit in judged}
         if store is not None:
             docs = store.docs(sorted({h.doc_id for h in [*hits_a, *hits_b, *judged]}))
             hits_a, hits_b, judged = ([_with_text(h, docs) for h in hits] for hits in (hits_a, hits_b, judged))
-    return ItemDetail(view, row, text, other, judged, hits_a, hits_b, gold, notes)
+    return ItemDetail(view, row, text, other, judged, hits_a, hits_b, gold, notes, judged_ranks)
 
 
 def _with_text(hit: Hit, docs: dict) -> Hit:

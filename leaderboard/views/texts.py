@@ -29,7 +29,7 @@ from common.settings import cache_dir
 
 _STORES = LRU(8)
 _BUILD = threading.Lock()
-SNIPPET = 240  # characters of a document shown in a hit
+SNIPPET = 200  # characters of a document shown in a hit
 
 
 class TextsUnavailable(Exception):

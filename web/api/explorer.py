@@ -67,7 +67,11 @@ def explorer_item(task_id: str):
             "text": detail.text,
             "other": detail.other,
             "gold": detail.gold,
-            "judged": [{"doc_id": h.doc_id, "grade": h.grade, "title": h.title, "snippet": h.snippet} for h in detail.judged],
+            "judged": [
+                {"doc_id": h.doc_id, "grade": h.grade, "title": h.title, "snippet": h.snippet, "rank_a": ra, "rank_b": rb}
+                for h in detail.judged
+                for ra, rb in [detail.judged_ranks.get(h.doc_id, (None, None))]
+            ],
             "a_hits": [hit_record(h) for h in detail.hits_a],
             "b_hits": [hit_record(h) for h in detail.hits_b],
             "item_notes": detail.notes,
