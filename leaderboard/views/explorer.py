@@ -13,7 +13,9 @@ listing never touches texts or rankings, so it stays fast on 10,000 queries
 - **Tatoeba** (bitext): each sentence's F1 for a and b; Δ = a − b; the detail shows each model's
   nearest neighbour when the run stored it.
 
-A row is an ``a`` win when Δ > 0, a ``b`` win when Δ < 0, a tie when Δ == 0 (exactly).
+A row is an ``a`` win when Δ > 0, a ``b`` win when Δ < 0, a tie when Δ == 0 (exactly); ``zero``
+lists the rows where either model scores 0 (a query with no relevant hit in the top 10; a
+Tatoeba sentence whose nearest neighbour is wrong).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from leaderboard.views.snapshot import ModelInfo, Snapshot, TaskInfo
 
 Kind = Literal["retrieval", "sts", "bitext"]
 SORTS = ("delta", "a", "b", "id")
-SHOWS = ("all", "a", "b", "ties")
+SHOWS = ("all", "a", "b", "ties", "zero")  # zero: either model scores 0 (Tatoeba: a wrong neighbour)
 MAX_PAGE = 1000
 
 
@@ -82,7 +84,11 @@ class ExplorerView:
     @property
     def counts(self) -> dict[str, int]:
         d = self.delta
-        return {"all": len(d), "a": int((d > 0).sum()), "b": int((d < 0).sum()), "ties": int((d == 0).sum())}
+        counts = {"all": len(d), "a": int((d > 0).sum()), "b": int((d < 0).sum()), "ties": int((d == 0).sum())}
+        return {**counts, "zero": int(self._zero().sum())}
+
+    def _zero(self) -> np.ndarray:
+        return (self.values_a == 0) | (self.values_b == 0) if not self.lower_is_better else np.zeros(len(self.ids), dtype=bool)
 
     def _order(self, sort: str, order: str) -> np.ndarray:
         key = (sort, order)
@@ -107,7 +113,7 @@ class ExplorerView:
         offset = max(0, int(offset))
         chosen = self._order(sort, order)
         if show != "all":
-            mask = {"a": self.delta > 0, "b": self.delta < 0, "ties": self.delta == 0}[show]
+            mask = {"a": self.delta > 0, "b": self.delta < 0, "ties": self.delta == 0, "zero": self._zero()}[show]
             chosen = chosen[mask[chosen]]
         part = chosen[offset : offset + limit]
         rows = [

@@ -71,6 +71,8 @@ def test_the_listing_shows_every_judged_query_with_both_values_delta_and_counts(
     for show in ("a", "b", "ties"):
         shown = client.get(API + f"&show={show}").get_json()
         assert shown["total"] == counts[show] and all(item["outcome"] == {"ties": "tie"}.get(show, show) for item in shown["items"])
+    zero = client.get(API + "&show=zero").get_json()  # either model scores 0 (Tatoeba: a wrong neighbour)
+    assert zero["total"] == counts["zero"] and all(item["a"] == 0 or item["b"] == 0 for item in zero["items"])
     page = client.get(URL).get_data(as_text=True)
     assert 'id="explorer-table"' in page and f"A wins ({counts['a']})" in page and "<script" not in page.split("</head>")[1]
     csv = client.get(URL + "&format=csv").get_data(as_text=True).splitlines()

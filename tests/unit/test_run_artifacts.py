@@ -227,3 +227,23 @@ def test_the_run_page_links_the_ranking_or_says_none_was_stored(tiny_task):
         session.commit()
     page = create_app().test_client().get(f"/runs/{run_id}").get_data(as_text=True)
     assert "no ranking stored" in page and "run.trec" not in page
+
+
+def test_a_tatoeba_run_keeps_each_sentences_nearest_neighbour(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from benchmarks.tatoeba.benchmark import tatoeba_task
+    from benchmarks.tatoeba.catalog import TatoebaLanguage
+    from runners.run_sentences import run_sentences
+    from tests.unit.test_tatoeba import FakeEncoder, fake_config, fake_session, write_pair
+
+    monkeypatch.setenv("LEADERBOARD_DATA_DIR", str(tmp_path))
+    write_pair(tmp_path / "tatoeba" / "v1", "tst", ["x0", "x1"], ["e0", "e1"])
+    task = replace(tatoeba_task("deu"), id="tatoeba/tst-eng", info=TatoebaLanguage("tst", 2), expected_counts={"pairs": 2})
+    encoder = FakeEncoder({"x0": [1, 0], "x1": [1, 0.1], "e0": [1, 0], "e1": [0, 1]})
+    outcome = run_sentences(fake_session(fake_config(), encoder), task)
+    neighbours = rankings.decode(outcome.artifacts["neighbours"].data)
+    assert neighbours.kind == "neighbours" and neighbours.hits("1") == [("1", 1.0)]
+    ((line, similarity),) = neighbours.hits("2")  # x1 finds e0 (wrong): its similarity is cos(x1, e0)
+    assert line == "1" and similarity == pytest.approx(1 / np.sqrt(1.01), abs=1e-6)
+    assert outcome.manifest["artifacts"]["neighbours"]["sha256"] == outcome.artifacts["neighbours"].sha256
