@@ -112,7 +112,7 @@ def test_csv_download_parses_to_the_table(live_site, page):
 
 
 def test_the_per_query_explorer_sorts_filters_and_opens_a_query_under_the_strict_csp(live_site, page):
-    base, seeded = live_site
+    base, _ = live_site
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(base + "/tasks/beir/scifact")
