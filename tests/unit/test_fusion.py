@@ -195,3 +195,21 @@ def test_the_site_shows_fused_rows_as_such_and_the_model_page_links_its_sources(
     assert board.count('class="badge fused"') == 1  # the fused row only
     task_page = client.get(f"/tasks/{wide_task.id}").get_data(as_text=True)
     assert 'class="badge fused"' in task_page and 'id="explore-link"' in task_page
+
+
+def test_a_source_run_on_other_data_is_never_fused():
+    from common.errors import UserError
+    from runners.fusion import FusionRetriever, SourceRun
+
+    config = ModelConfig.model_validate(fusion_config(method="rrf", runs=["bm25-flat", "splade-tiny"]))
+    sources = [
+        SourceRun("bm25-flat", "beir/x", 1, "a" * 64, "1" * 64, {"q": [("d", 1.0)]}),
+        SourceRun("splade-tiny", "beir/x", 2, "b" * 64, "2" * 64, {"q": [("d", 1.0)]}),
+    ]
+    with pytest.raises(UserError, match=r"run 2 of splade-tiny was made on other data .*leaderboard run splade-tiny --tasks beir/x"):
+        FusionRetriever(config, sources).retrieve({"d": {}}, {"q": "?"}, 1000, "1" * 64)
+    result = FusionRetriever(config, [sources[0], SourceRun("splade-tiny", "beir/x", 3, "c" * 64, "1" * 64, {"q": [("e", 2.0)]})]).retrieve(
+        {"d": {}, "e": {}}, {"q": "?"}, 1000, "1" * 64
+    )
+    assert result.run == {"q": {"e": 1 / 61, "d": 1 / 61}}  # a tie: both first in one source
+    assert [s["run_id"] for s in result.counters["fusion"]["sources"]] == [1, 3]
