@@ -166,12 +166,15 @@ class Evaluation:
     ``scores``: metric -> mean and per-item values.  ``item_data``: per-item facts the scores were
     computed against that are not scores (STS: ``{"gold": {pair id: normalised gold}}``), which
     correlations' confidence intervals need.  ``spec``: fields the run adds to the task's
-    ``metric_spec`` (STS: the pairs read per subset).
+    ``metric_spec`` (STS: the pairs read per subset).  ``rankings``: ranked lists to keep with the
+    run, by artifact kind (``common/rankings.py``; Tatoeba: ``{"neighbours": {line: [(line found,
+    similarity)]}}``), which the runner encodes and the store writes beside the scores.
     """
 
     scores: dict[str, MetricResult]
     item_data: dict[str, dict[str, float]] = field(default_factory=dict)
     spec: dict[str, Any] = field(default_factory=dict)
+    rankings: dict[str, dict[str, list[tuple[str, float]]]] = field(default_factory=dict)
 
 
 class Benchmark(Protocol):

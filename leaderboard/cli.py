@@ -1,4 +1,4 @@
-"""The ``leaderboard`` command: data, models, run, results, export, serve, demo, db.
+"""The ``leaderboard`` command: data, models, run, results, export, export-run, serve, demo, db.
 
 Every command turns a :class:`~common.errors.UserError` into one line on stderr and exit
 status 1; nothing is written to the database unless a run finished.  The commands live in
@@ -12,6 +12,7 @@ import logging
 import click
 
 from common.logs import quiet_libraries
+from leaderboard.commands.artifacts import export_run
 from leaderboard.commands.data import data
 from leaderboard.commands.demo import demo
 from leaderboard.commands.models import models
@@ -42,6 +43,7 @@ for command in (
     run,
     results,
     export,
+    export_run,
     import_results,
     serve,
     demo,

@@ -20,13 +20,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
 # The largest id an ``Integer`` primary key can hold on every supported database (PostgreSQL's
 # ``integer`` is 32-bit; SQLite's is 64-bit).  URLs and the CLI refuse larger ids as "not found"
@@ -139,6 +140,7 @@ class Run(Base):
     task: Mapped[Task] = relationship()
     scores: Mapped[list[Score]] = relationship(back_populates="run", cascade="all, delete-orphan")
     items: Mapped[list[RunItem]] = relationship(back_populates="run", cascade="all, delete-orphan")
+    artifacts: Mapped[list[RunArtifact]] = relationship(back_populates="run", cascade="all, delete-orphan")
 
 
 class Score(Base):
@@ -176,6 +178,30 @@ class RunItem(Base):
     values: Mapped[dict] = mapped_column(JSON)  # item id -> value
 
     run: Mapped[Run] = relationship(back_populates="items")
+
+
+class RunArtifact(Base):
+    """A run's ranked lists (``common/rankings.py``): one row per run and kind ("ranking", "neighbours").
+
+    In the database rather than beside it: it is written in the run's own transaction (a crash
+    never leaves a run without its ranking, or a ranking without its run), it is in the same
+    backup, and web servers sharing a PostgreSQL need no shared filesystem.  ``data`` is
+    deferred, so listing runs or artifacts never loads the bytes; ``sha256`` (of the uncompressed
+    payload) is also in the run's manifest.  Runs stored before revision 0006 have none.
+    """
+
+    __tablename__ = "run_artifacts"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # "ranking" | "neighbours"
+    format_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)  # len(data): what the row costs
+    queries: Mapped[int] = mapped_column(Integer, nullable=False)
+    hits: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+
+    run: Mapped[Run] = relationship(back_populates="artifacts")
 
 
 class CurrentResult(Base):

@@ -3,7 +3,8 @@
 Three steps, the same for every caller:
 
 1. **Plan** (:func:`plan`): the model and every task are resolved before anything runs (an
-   unknown id fails first); the data of every task the backend can do, after the first, is
+   unknown id fails first); a fusion model's source rankings are loaded (a missing source run
+   is a one-line error naming the command that makes it); the data of every task the backend can do, after the first, is
    checked (present, parses, published counts; the first is checked as it loads, so a one-task
    run of a big corpus reads it once); and the model's name is checked against its owner
    (:mod:`leaderboard.names`).  Bad data for the second task therefore stores nothing for the
@@ -93,6 +94,8 @@ class Plan:
     config: ModelConfig
     tasks: list[Task]
     owner: Owner
+    # backend fusion: the source models' stored rankings of every task (leaderboard/fusion_sources.py)
+    fusion_sources: list | None = None
 
 
 def plan(config: ModelConfig, task_ids: Sequence[str], owner: Owner, make_session, report: Report | None = None) -> Plan:
@@ -117,7 +120,12 @@ def plan(config: ModelConfig, task_ids: Sequence[str], owner: Owner, make_sessio
             tasks.remove(task)
     with make_session() as session:  # a name that belongs to another model is refused before any work
         check_name(session, config.name, owner)
-    return Plan(config, tasks, owner)
+        sources = None
+        if config.backend == "fusion":  # every source ranking is loaded (or its absence reported) before anything runs
+            from leaderboard.fusion_sources import load_sources
+
+            sources = load_sources(session, config, [t for t in tasks if supports(config, t.benchmark)])
+    return Plan(config, tasks, owner, sources)
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,12 @@ class Recorder(Protocol):
 def run_and_record(plan: Plan, executor: Executor, recorder: Recorder, report: Report, *, nothing_ran: str | None = None) -> list[Recorded]:
     """Execute the plan and record each result; ``nothing_ran``: the error when no task produced a run."""
     recorded: list[Recorded] = []
+    if plan.fusion_sources is not None:
+        # a fusion encodes nothing: it runs here, over the rankings the plan loaded, whatever executor was asked for
+        from runners.executors import LocalExecutor
+        from runners.fusion import FusionRetriever
+
+        executor = LocalExecutor(retriever=FusionRetriever(plan.config, plan.fusion_sources))
     results = executor.run(plan.config, plan.tasks, on_start=report.start)
     for task, result in zip(plan.tasks, results, strict=True):
         if result.task_id != task.id:  # pragma: no cover - an executor that reorders is a bug

@@ -94,7 +94,7 @@ def add_run(
     reproduces_run_id: int | None = None,
     grades: list[dict] | None = None,
 ) -> int:
-    """Add a finished run, its scores, item data and grades inside the caller's transaction; returns its id.
+    """Add a finished run, its scores, item data, artifacts and grades inside the caller's transaction; returns its id.
 
     A board run moves the (model, task) current-result pointer to itself; a reproduction
     (``reproduces_run_id`` set) is stored beside the run it reproduces and leaves it alone.
@@ -123,6 +123,19 @@ def add_run(
             session.add(schema.Score(run_id=run.id, metric=metric, variant=variant, value=result.value, per_query=result.per_query))
     for name, values in items.items():
         session.add(schema.RunItem(run_id=run.id, name=name, values=values))
+    for kind, artifact in outcome.artifacts.items():  # the ranking lands with its scores or not at all
+        session.add(
+            schema.RunArtifact(
+                run_id=run.id,
+                kind=kind,
+                format_version=artifact.version,
+                sha256=artifact.sha256,
+                size=len(artifact.data),
+                queries=artifact.queries,
+                hits=artifact.hits,
+                data=artifact.data,
+            )
+        )
     if reproduces_run_id is None:
         current = session.get(schema.CurrentResult, (model.id, task.id))
         if current is None:

@@ -21,6 +21,7 @@ from typing import Protocol
 from benchmarks.contract import Task
 from common.errors import UserError
 from runners.outcome import RunOutcome
+from runners.protocols import Retriever
 from runners.session import ModelSession, TaskNotSupported
 from submissions.schema import ModelConfig
 
@@ -72,12 +73,19 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """In this process: one :class:`ModelSession`, so the weights load once for all tasks; tasks run one by one, lazily."""
+    """In this process: one :class:`ModelSession`, so the weights load once for all tasks; tasks run one by one, lazily.
+
+    ``retriever``: a ready-made one for the session (the service's fusion retriever over the
+    source rankings it loaded, :mod:`runners.fusion`).
+    """
 
     name = "local"
 
+    def __init__(self, retriever: Retriever | None = None) -> None:
+        self.retriever = retriever
+
     def run(self, config: ModelConfig, tasks: Sequence[Task], *, on_start: OnStart | None = None) -> Iterator[TaskResult]:
-        session = ModelSession(config)
+        session = ModelSession(config, retriever=self.retriever)
         for task in tasks:
             if on_start is not None:
                 on_start(task)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from benchmarks.metrics.retrieval import MetricResult
+from common.rankings import Encoded
 
 
 @dataclass
@@ -32,3 +33,8 @@ class RunOutcome:
     # {"gold": {pair id: normalised gold}} (benchmarks.contract.Evaluation.item_data); the same for
     # every variant of the run.  Stored with the run, never as a score.
     item_data: dict[str, dict[str, float]] = field(default_factory=dict)
+    # the run's ranked lists by kind (``common/rankings.py``): BEIR's "ranking" (top 1,000 per judged
+    # query, as the metrics used them), Tatoeba's "neighbours"; stored in ``run_artifacts`` in the
+    # run's transaction, their sha256 in the manifest's ``artifacts``.  Empty: nothing to keep (STS:
+    # its predictions are the per-pair values of its scores already).
+    artifacts: dict[str, Encoded] = field(default_factory=dict)

@@ -29,6 +29,13 @@ def build_retriever(config: ModelConfig, sentence_encoder: SentenceEncoder | Non
         from runners.splade import SpladeRetriever
 
         return SpladeRetriever(config)
+    if config.backend == "fusion":
+        from common.errors import UserError
+
+        raise UserError(
+            f"{config.name} fuses stored runs; it is computed by the leaderboard service from them "
+            f"('leaderboard run {config.name} --tasks …'), not built on its own"
+        )
     if config.backend == "clip":
         from runners.session import TaskNotSupported
 

@@ -16,8 +16,9 @@ import time
 from datetime import UTC, datetime
 
 from benchmarks.contract import Task
-from benchmarks.metrics.retrieval import DEFAULT_DEPTH
+from benchmarks.metrics.retrieval import DEFAULT_DEPTH, evaluated_ranking
 from benchmarks.registry import get_benchmark
+from common import rankings
 from runners.manifest import build_manifest
 from runners.outcome import RunOutcome
 from runners.session import ModelSession
@@ -55,6 +56,11 @@ def run_retrieval(session: ModelSession, task: Task) -> RunOutcome:
     # Matryoshka sizes (dense ``dims:``): more runs from the same embeddings, scored the same way
     variant_scores = {variant: benchmark.evaluate(task, data, variant_run).scores for variant, variant_run in result.variants.items()}
     phases["evaluate"] = time.perf_counter() - t0
+    # the ranking the scores came from, kept with the run (TREC export, explorer, fusion); the
+    # variants' rankings are not kept: they can be recomputed from the embedding cache
+    t0 = time.perf_counter()
+    ranking = rankings.encode("ranking", evaluated_ranking(data.qrels, run, depth=depth, remove_identical_ids=remove))
+    phases["encode_ranking"] = time.perf_counter() - t0
     finished = datetime.now(UTC)
     manifest = build_manifest(
         session.config,
@@ -65,7 +71,10 @@ def run_retrieval(session: ModelSession, task: Task) -> RunOutcome:
         started=started,
         finished=finished,
         counts={"docs": len(data.corpus), "queries": len(data.queries), "queries_with_hits": answered},
-        extra={"search": {"hits_retrieved": k, "depth_evaluated": depth, "remove_identical_ids": remove}},
+        extra={
+            "search": {"hits_retrieved": k, "depth_evaluated": depth, "remove_identical_ids": remove},
+            "artifacts": {"ranking": ranking.manifest_entry()},
+        },
     )
     return RunOutcome(
         session.config.name,
@@ -78,4 +87,5 @@ def run_retrieval(session: ModelSession, task: Task) -> RunOutcome:
         variant_scores,
         answered=answered,
         non_finite_outputs=non_finite,
+        artifacts={"ranking": ranking},
     )

@@ -26,6 +26,7 @@ import numpy as np
 
 from benchmarks.contract import SentenceBenchmark, SentenceEmbeddings, Task
 from benchmarks.registry import get_benchmark
+from common import rankings
 from runners.manifest import build_manifest
 from runners.matryoshka import variant_dims, variant_name
 from runners.outcome import RunOutcome
@@ -83,6 +84,8 @@ def run_sentences(session: ModelSession, task: Task) -> RunOutcome:
     variants = {variant_name(dim): benchmark.evaluate(task, data, embeddings.truncated(dim)).scores for dim in dims}
     phases["evaluate"] = time.perf_counter() - t0
 
+    # ranked lists the benchmark keeps with the run (Tatoeba: each sentence's neighbour), as configured only
+    artifacts = {kind: rankings.encode(kind, ranked) for kind, ranked in evaluation.rankings.items()}  # type: ignore[arg-type]
     finished = datetime.now(UTC)
     manifest = build_manifest(
         config,
@@ -98,6 +101,7 @@ def run_sentences(session: ModelSession, task: Task) -> RunOutcome:
             **benchmark.run_notes(task, data),
             "sentences_per_s": round(len(row) / max(phases["encode"], 1e-9), 1),
             "matryoshka_dims": dims,
+            **({"artifacts": {kind: a.manifest_entry() for kind, a in artifacts.items()}} if artifacts else {}),
         },
     )
     non_finite = int(matrix.size - np.isfinite(matrix).sum())
@@ -112,4 +116,5 @@ def run_sentences(session: ModelSession, task: Task) -> RunOutcome:
         variant_scores=variants,
         non_finite_outputs=non_finite,
         item_data=evaluation.item_data,
+        artifacts=artifacts,
     )

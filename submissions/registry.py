@@ -12,7 +12,10 @@ Training datasets drive the zero-shot flag (``metadata.training_datasets``; the 
 from __future__ import annotations
 
 import difflib
+import functools
 from pathlib import Path
+
+import yaml
 
 from common.errors import UserError
 from submissions.schema import ModelConfig, load_config
@@ -28,6 +31,22 @@ def reference_configs() -> dict[str, tuple[ModelConfig, Path]]:
         if config.name in found:
             raise UserError(f"{path}: model name {config.name!r} is already used by {found[config.name][1]}")
         found[config.name] = (config, path)
+    return found
+
+
+@functools.cache
+def reference_backends() -> dict[str, tuple[str, str]]:
+    """name_key (casefolded name) -> (name, backend) of every reference config, read without validating them.
+
+    What a fusion config's ``runs`` are checked against (``submissions.schema.FusionSettings``):
+    validating the reference configs there would validate the fusion configs among them, which
+    check their runs against this list again.  The files are ours and are validated by
+    :func:`reference_configs`; here only two plain fields are read.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for path in sorted(REFERENCE_DIR.glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        found[str(raw.get("name", "")).casefold()] = (str(raw.get("name", "")), str(raw.get("backend", "")))
     return found
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from common.errors import UserError
+from submissions.fusion import FusionSettings
+from submissions.strict import StrictModel
 
 if TYPE_CHECKING:
     from benchmarks.contract import Capability
@@ -35,9 +37,11 @@ Family = Literal["dense", "sparse", "contrastive", "distilled"]
 # anything is queued, and the runners dispatch on the same table.  Each benchmark declares the one
 # capability it needs (benchmarks/contract.py: BEIR a retriever, STS and Tatoeba a sentence
 # encoder, ARO an image-text scorer).
-Backend = Literal["bm25", "dense", "splade", "clip"]
+Backend = Literal["bm25", "dense", "splade", "clip", "fusion"]
 BACKEND_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "bm25": frozenset({"retriever"}),
+    # computed from other models' stored rankings (runners/fusion.py): retrieval only, nothing encoded
+    "fusion": frozenset({"retriever"}),
     "splade": frozenset({"retriever"}),
     "dense": frozenset({"retriever", "sentence_encoder"}),
     "clip": frozenset({"image_text_scorer"}),
@@ -59,17 +63,6 @@ MAX_DIMS = 16  # Matryoshka sizes per config: each one is a full evaluation and 
 MAX_BM25_K1 = 100.0  # k1 in (0, 100]: 0.5-2 is usual; by 100 the term-frequency saturation is gone
 SHA256_PATTERN = re.compile(r"[0-9a-fA-F]{64}")
 PACKAGE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a top-level import name: no dots (no parent imports)
-
-
-class StrictModel(BaseModel):
-    """Every config section: unknown keys are errors, and no float may be NaN or infinite.
-
-    ``allow_inf_nan=False`` is the one rule for every float of the schema (``k1``, ``b``,
-    reported values, ...): YAML's ``.nan``, ``.inf``, ``-.inf`` and strings such as ``"inf"`` or
-    ``"NaN"`` that pydantic would otherwise coerce are refused with "Input should be a finite number".
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def relative_path_problem(value: str) -> str | None:
@@ -197,6 +190,7 @@ class ModelConfig(StrictModel):
     description: str = ""
     weights: WeightsSource | None = None
     bm25: BM25Settings | None = None
+    fusion: FusionSettings | None = None
     # mean | cls (first token) | last (last non-padding token) | pooler (the model's own pooler output,
     # e.g. BERT's [CLS] through dense+tanh: supervised SimCSE's "cls")
     pooling: Literal["mean", "cls", "last", "pooler"] | None = None
@@ -253,6 +247,10 @@ class ModelConfig(StrictModel):
     def _backend_settings(self) -> ModelConfig:
         if self.backend == "bm25" and self.bm25 is None:
             raise ValueError("backend bm25 needs a 'bm25:' section (engine, k1, b, fields)")
+        if (self.backend == "fusion") != (self.fusion is not None):
+            raise ValueError("backend fusion needs a 'fusion:' section (method, runs), and only backend fusion takes one")
+        if self.backend == "fusion" and (self.weights is not None or self.bm25 is not None):
+            raise ValueError("backend fusion computes from stored runs: it takes no 'weights:' or 'bm25:' section")
         if self.backend in BACKENDS_WITH_WEIGHTS and self.weights is None:
             raise ValueError(f"backend {self.backend} needs a 'weights:' section (hf + revision, package or path)")
         if self.dims and self.backend != "dense":

@@ -159,6 +159,9 @@ def create_app(db_url: str | None = None) -> Flask:
     from leaderboard.views.snapshot import registered_benchmarks, registered_tasks
 
     app.jinja_env.globals.update(url_with=url_with, url_for=url_for, benchmark_name=benchmark_name, next_step_of=next_step_of)
+    from web.cellinfo import fused_badge_html
+
+    app.jinja_env.globals.update(fused_badge=fused_badge_html)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -24,6 +24,14 @@ NOT_REPRODUCED = "not reproduced yet"
 
 
 # ------------------------------------------------------------------ grades
+def fused_badge_html(model) -> str:
+    """The "fused" badge of a fusion model's row (``backend: fusion``), naming its sources; "" for any other model."""
+    sources = model.fusion_sources
+    if not sources:
+        return ""
+    return f' <span class="badge fused" title="computed from the stored runs of {escape(", ".join(sources))}">fused</span>'
+
+
 def tolerance_text(graded: GradeInfo) -> str:
     """``tolerance ±0.02 (rule aro-order-published)``: the value a grade used and the rule it came from."""
     rule = f" (rule {graded.tolerance_rule})" if graded.tolerance_rule else ""

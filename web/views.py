@@ -77,3 +77,14 @@ def run(run_id: int) -> RunView | None:
 def grades() -> dict[tuple[int, str], Reproduction]:
     """(model id, task id) -> reproductions of the task's main score: every badge of every table."""
     return memo(("reproductions",), lambda: main_reproductions(db_session()))
+
+
+def explorer(task_id: str, a: str, b: str):
+    """The per-query explorer of a task for models a and b (:func:`leaderboard.views.explorer.explorer_view`); None: no task."""
+    from leaderboard.views.explorer import explorer_view
+
+    info = find_task(task_id)
+    if info is None:
+        return None
+    snap = snapshot()
+    return memo(("explorer", task_id, a, b), lambda: explorer_view(db_session(), snap, info, a, b))

@@ -63,6 +63,20 @@ def nearest_neighbours(queries: np.ndarray, corpus: np.ndarray, *, similarity: s
     return best
 
 
+def neighbour_similarities(queries: np.ndarray, corpus: np.ndarray, found: np.ndarray, *, similarity: str = "cosine") -> np.ndarray:
+    """The similarity of each query to the row it found, float32 as in :func:`nearest_neighbours` (shown, never scored).
+
+    One row product per query, so it may differ from the search's matrix product in the last
+    bit; it is the neighbour's displayed similarity in the stored ``neighbours`` artifact.
+    """
+    q = np.asarray(queries, dtype=np.float32)
+    c = np.asarray(corpus, dtype=np.float32)[np.asarray(found, dtype=np.int64)]
+    if similarity == "cosine":
+        q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), np.float32(1e-12))
+        c = c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), np.float32(1e-12))
+    return np.einsum("ij,ij->i", q, c)
+
+
 def evaluate_bitext(predicted: Sequence[int], item_ids: Sequence[str] | None = None) -> dict[str, MetricResult]:
     """Scores of a search where query i's translation is corpus row i; ``predicted[i]`` is the row it found."""
     predicted = np.asarray(predicted, dtype=np.int64)

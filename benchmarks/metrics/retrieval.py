@@ -114,6 +114,18 @@ def prepare_run(run: Run, *, depth: int = DEFAULT_DEPTH, remove_identical_ids: b
     return prepared
 
 
+def evaluated_ranking(
+    qrels: Qrels, run: Run, *, depth: int = DEFAULT_DEPTH, remove_identical_ids: bool = False
+) -> dict[str, list[tuple[str, float]]]:
+    """Per judged query, the hits :func:`evaluate_retrieval` hands pytrec_eval, in trec_eval order (``[]`` for no hit).
+
+    The same :func:`prepare_run` the scores go through, so the stored ranking (``common/rankings.py``)
+    is the one that produced them: a TREC file written from it gives every score back exactly.
+    """
+    prepared = prepare_run({q: hits for q, hits in run.items() if str(q) in qrels}, depth=depth, remove_identical_ids=remove_identical_ids)
+    return {str(q): list(prepared.get(str(q), {}).items()) for q in qrels}
+
+
 def evaluate_retrieval(
     qrels: Qrels,
     run: Run,

@@ -27,6 +27,7 @@ from benchmarks.metrics.bitext import (
     evaluate_bitext,
     metric_spec,
     nearest_neighbours,
+    neighbour_similarities,
 )
 from benchmarks.tatoeba.catalog import FOLDER, LANGUAGES, LICENSE, MTEB_TASK, SOURCE_URL, SPELLINGS, TatoebaLanguage
 from benchmarks.tatoeba.loader import TatoebaPair, load_pair
@@ -89,8 +90,12 @@ class TatoebaBenchmark:
 
     def evaluate(self, task: Task[TatoebaLanguage], data: TatoebaPair, predictions: SentenceEmbeddings) -> Evaluation:
         """Each sentence's exact nearest English line under the model's similarity; right when it is line i."""
-        found = nearest_neighbours(predictions.of(data.sentences), predictions.of(data.english), similarity=predictions.similarity)
-        return Evaluation(evaluate_bitext(found))
+        queries, english = predictions.of(data.sentences), predictions.of(data.english)
+        found = nearest_neighbours(queries, english, similarity=predictions.similarity)
+        similarity = neighbour_similarities(queries, english, found, similarity=predictions.similarity)
+        # each sentence's neighbour (1-based lines, as the per-item values), kept with the run for the explorer
+        neighbours = {str(i + 1): [(str(int(j) + 1), float(s))] for i, (j, s) in enumerate(zip(found, similarity, strict=True))}
+        return Evaluation(evaluate_bitext(found), rankings={"neighbours": neighbours})
 
 
 BENCHMARK = TatoebaBenchmark()

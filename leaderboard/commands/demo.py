@@ -61,7 +61,12 @@ def is_lexical(config) -> bool:
 
 
 def order_key(config, task: Task) -> tuple:
-    """Cheap runs first: lexical models (bm25s before Lucene's JVM), STS-B per text model, then benchmark by benchmark."""
+    """Cheap runs first: lexical models (bm25s before Lucene's JVM), STS-B per text model, then benchmark by benchmark.
+
+    Fusion models come last: they are computed from the stored runs of the models they fuse.
+    """
+    if config.backend == "fusion":
+        return (3, 0, config.name.lower(), task_size(task), task.id)
     if is_lexical(config):
         engine = 0 if config.bm25 is None or config.bm25.engine == "bm25s" else 1
         return (0, engine, config.name.lower(), task_size(task), task.id)

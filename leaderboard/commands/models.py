@@ -9,6 +9,9 @@ from leaderboard.commands.common import one_line_errors
 
 def weights_column(config) -> str:
     """Where the weights would come from here: available (path/package), cached (hf), needs download."""
+    if config.backend == "fusion":
+        assert config.fusion is not None
+        return f"available (no weights: fuses the stored runs of {', '.join(config.fusion.runs)})"
     if config.backend == "bm25":
         assert config.bm25 is not None
         if config.bm25.engine == "lucene":

@@ -83,6 +83,13 @@ class ModelInfo:
         """False for a lexical model (BM25): nothing to open, so no weights badge (:data:`BACKENDS_WITH_WEIGHTS`)."""
         return self.backend in BACKENDS_WITH_WEIGHTS
 
+    @property
+    def fusion_sources(self) -> tuple[str, ...]:
+        """The models a ``backend: fusion`` model fuses (its config's ``fusion.runs``); () for any other model."""
+        fusion = self.config.get("fusion") if self.backend == "fusion" and isinstance(self.config, dict) else None
+        runs = fusion.get("runs") if isinstance(fusion, dict) else None
+        return tuple(str(name) for name in runs) if isinstance(runs, list) else ()
+
     def commands(self, task_ids: str | Iterable[str] | None = None) -> dict[str, str]:
         """The exact commands that rerun scores locally: ``run`` (and ``reproduce`` for a reference model, which runs by name).
 

@@ -21,7 +21,12 @@ from tests.tiny_models import make_tiny_st_model
 
 def stored() -> tuple[int, int, int]:
     with session_factory(make_engine())() as session:
-        return tuple(session.scalar(select(func.count()).select_from(t)) for t in (schema.Run, schema.Score, schema.CurrentResult))  # type: ignore[return-value]
+        counts = tuple(
+            session.scalar(select(func.count()).select_from(t))
+            for t in (schema.Run, schema.Score, schema.CurrentResult, schema.RunArtifact)
+        )
+    assert counts[3] == counts[0]  # every stored run has its ranking (same transaction), none is left without one
+    return counts[:3]  # type: ignore[return-value]
 
 
 def test_sigkill_at_several_moments_leaves_no_partial_rows(tiny_task, tmp_path):

@@ -82,6 +82,15 @@ def test_plan_runs_bm25s_lucene_and_stsb_first_then_the_rest_benchmark_by_benchm
     assert [step.model for step in plan.steps] == [*CHEAP_FIRST, "all-MiniLM-L6-v2"]
 
 
+def test_fusion_models_run_after_every_model_they_fuse():
+    plan = build_plan(
+        reference("bm25-minilm-rrf", *CHEAP_FIRST), default_tasks(), stored=set(), rerun=False, status=available, runnable=runnable
+    )
+    runs = [(model, task.id) for model, task in plan.runs]
+    assert runs[-1] == ("bm25-minilm-rrf", "beir/scifact")
+    assert runs.index(("bm25-flat", "beir/scifact")) < runs.index(("all-MiniLM-L6-v2", "beir/scifact")) < len(runs) - 1
+
+
 def test_plan_leaves_out_stored_runs_unless_rerun():
     configs = reference("bm25s-flat")
     tasks = [all_tasks()["beir/scifact"]]

@@ -80,5 +80,8 @@ def test_the_ray_executor_yields_what_the_local_one_yields(tiny_task, tmp_path, 
         assert [type(r) for r in results] == [TaskDone, TaskSkipped, TaskFailed]
         assert [r.task_id for r in results] == [t.id for t in tasks]
     assert remote[0].outcome.scores["ndcg_at_10"].per_query == local[0].outcome.scores["ndcg_at_10"].per_query
+    # the ranking travels back from the Ray worker, byte for byte what the local run keeps
+    assert remote[0].outcome.artifacts["ranking"].data == local[0].outcome.artifacts["ranking"].data
+    assert remote[0].outcome.manifest["artifacts"] == local[0].outcome.manifest["artifacts"]
     assert remote[1].reason == local[1].reason
     assert str(remote[2].error) == str(local[2].error)

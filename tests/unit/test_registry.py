@@ -56,6 +56,9 @@ def test_every_model_with_weights_is_pinned_and_described(configs):
         assert config.metadata.license and config.metadata.url, name
         if config.backend == "bm25":
             continue
+        if config.backend == "fusion":  # no weights: its sources are pinned (each a reference config checked here)
+            assert config.fusion is not None and all(source in configs for source in config.fusion.runs), name
+            continue
         weights = config.weights
         assert weights is not None, name
         if weights.hf:

@@ -40,4 +40,4 @@ def index():
     }
 
 
-from web.api import benchmarks, models, runs, submissions, tasks  # noqa: E402, F401  (each registers its routes)
+from web.api import benchmarks, explorer, models, runs, submissions, tasks  # noqa: E402, F401  (each registers its routes)

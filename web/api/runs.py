@@ -1,9 +1,11 @@
-"""``/api/v1/scores``, ``/api/v1/runs`` and ``/api/v1/runs/<id>``: flat scores and runs, paged."""
+"""``/api/v1/scores``, ``/api/v1/runs``, ``/api/v1/runs/<id>`` and its ranking (``run.trec``, ``ranking``): flat scores and runs, paged."""
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import Response, abort, request, stream_with_context
 
+from common.errors import UserError
+from leaderboard.views.artifacts import NO_RANKING_NOTE, artifact_info, check_trec_ids, load_artifact, ranking_page, trec_lines, trec_tag
 from leaderboard.views.items import run_item_data
 from leaderboard.views.runs import RunSummary, per_query_values, runs_page
 from leaderboard.views.scores import scores_page
@@ -107,9 +109,78 @@ def run(run_id: int):
         body["reproductions"] = view.reproductions
         if view.model is not None:
             body["command"] = view.commands["run"]
+        body["ranking"] = ranking_record(run_id)
+        if body["ranking"] is None:
+            body["ranking_note"] = NO_RANKING_NOTE
         if bool_arg("per_query", False):
             body["per_query"] = per_query_values(db_session(), run_id)
             body["item_data"] = run_item_data(db_session(), run_id)  # e.g. STS's {"gold": {pair id: gold}}
         return body
+
+    return cached_json(build)
+
+
+def ranking_record(run_id: int) -> dict | None:
+    """What the run stored of its ranking (no hits), with the links to fetch it; None for a run stored before rankings."""
+    info = artifact_info(db_session(), run_id)
+    if info is None:
+        return None
+    return {
+        "kind": info.kind,
+        "format_version": info.format_version,
+        "sha256": info.sha256,
+        "bytes": info.size,
+        "queries": info.queries,
+        "hits": info.hits,
+        "trec": f"/api/v1/runs/{run_id}/run.trec",
+        "json": f"/api/v1/runs/{run_id}/ranking",
+    }
+
+
+def _visible_ranking(run_id: int):
+    view = views.run(run_id)
+    if view is None:  # unknown, or of an unpublished submission (those stay private)
+        abort(404, description=f"unknown run {run_id}")
+    ranking = load_artifact(db_session(), run_id)
+    if ranking is None:
+        abort(404, description=f"run {run_id}: {NO_RANKING_NOTE}")
+    return view, ranking
+
+
+@api.get("/runs/<id:run_id>/run.trec")
+def run_trec(run_id: int):
+    """The run's ranking as a TREC run file, the bytes ``leaderboard export-run RUN_ID --format trec`` writes."""
+    view, ranking = _visible_ranking(run_id)
+    try:
+        check_trec_ids(ranking)  # before the first byte: a stream cannot turn into an error half-way
+    except UserError as err:
+        abort(400, description=str(err))
+    return Response(
+        stream_with_context(trec_lines(ranking, trec_tag(view.model.name if view.model else "run", run_id))),
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="run-{run_id}.trec"'},
+    )
+
+
+@api.get("/runs/<id:run_id>/ranking")
+@cached_response
+def run_ranking(run_id: int):
+    """The run's ranking as JSON, by query (id order): ``limit`` queries (default 10, at most 100) from ``offset``; ``depth`` hits each."""
+    _, ranking = _visible_ranking(run_id)
+
+    def build():
+        limit = int_arg("limit", 10, 100, low=1)
+        offset = int_arg("offset", 0, 10**9)
+        depth = int_arg("depth", 1000, 1000, low=1)
+        total = len(ranking)
+        return {
+            "run_id": run_id,
+            "kind": ranking.kind,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "next": next_url(total, limit, offset),
+            "queries": ranking_page(ranking, limit=limit, offset=offset, depth=depth),
+        }
 
     return cached_json(build)

@@ -20,4 +20,4 @@ from flask import Blueprint
 
 pages = Blueprint("pages", __name__)
 
-from web.pages import about, benchmark, compare, home, models, runs, tasks  # noqa: E402, F401  (each registers its routes)
+from web.pages import about, benchmark, compare, explorer, home, models, runs, tasks  # noqa: E402, F401  (each registers its routes)

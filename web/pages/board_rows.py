@@ -60,7 +60,7 @@ class RowRenderer:
             by = escape(model.submitter or "")
             badge = f'<span class="badge community" title="submitted by {by or "a user"}">community{f" · {by}" if by else ""}</span>'
         intervals = run_stats().intervals
-        unknown = "" if row.training_known else f" {UNKNOWN_BADGE}"
+        unknown = ("" if row.training_known else f" {UNKNOWN_BADGE}") + cellinfo.fused_badge_html(model)
         parts = [
             f'<tr data-model="{name}">',
             cellinfo.rank_html(row.rank, cellinfo.separation(self.table, row, self.above) if row.rank is not None else None),

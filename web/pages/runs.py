@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Response, abort, render_template, request
 
 from leaderboard.serialize import dumps
+from leaderboard.views.artifacts import NO_RANKING_NOTE, artifact_info
 from web import views
-from web.cache import cached_response
+from web.cache import cached_response, db_session
 from web.pages import pages
 from web.tables import download
 
@@ -16,7 +17,7 @@ MANIFEST_SECTIONS = (
     ("Hardware", ("hardware", "peak_memory_mb")),
     ("Timings (seconds)", ("timings_s", "total_s")),
     ("Model as run", ("model", "dtype", "batch_size", "seed")),
-    ("Data", ("counts", "search")),
+    ("Data", ("counts", "search", "artifacts")),
 )
 
 
@@ -98,4 +99,18 @@ def run_page(run_id: int):
         metrics=[(m.name, m.label, m.definition) for m in view.metrics],
         sections=manifest_sections(summary.manifest or {}),
         commands=view.commands,
+        ranking=artifact_info(db_session(), run_id),
+        ranking_expected=_retrieval(view.task),
+        no_ranking_note=NO_RANKING_NOTE,
     )
+
+
+def _retrieval(task) -> bool:
+    """Whether runs of the task keep a ranking (its benchmark's capability is retrieval)."""
+    from common.errors import UserError
+    from leaderboard.views.explorer import capability_kind
+
+    try:
+        return task is not None and capability_kind(task) == "retrieval"
+    except UserError:
+        return False
