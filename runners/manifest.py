@@ -93,6 +93,19 @@ def peak_memory_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def precision_record(numerics: dict | None, counters: dict) -> dict:
+    """A precision variant's entry under the manifest's ``precision_variants``: its numerics and its own pass.
+
+    ``numerics`` is the variant encoder's (:func:`runners.precision.numerics`: dtype, kernels, CPU
+    features used); ``counters`` holds its ``encode_pass`` (:mod:`runners.pass_meter`: docs/s,
+    tokens/s, peak RSS of that pass) and its Matryoshka sizes.
+    """
+    record = {"numerics": numerics, **counters.get("encode_pass", {}), "encoding_passes": 1}
+    if counters.get("matryoshka_dims"):
+        record["matryoshka_dims"] = counters["matryoshka_dims"]
+    return record
+
+
 def config_sha256(config_dump: dict) -> str:
     return hashlib.sha256(json.dumps(config_dump, sort_keys=True).encode()).hexdigest()
 
