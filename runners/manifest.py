@@ -75,9 +75,21 @@ def git_commit() -> str | None:
         return None
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str | None:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), or None."""
+    try:
+        for line in Path(cpuinfo).read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip() or None
+    except OSError:
+        return None
+    return None
+
+
 def hardware(device: str | None) -> dict[str, object]:
     info: dict[str, object] = {"platform": platform.platform(), "machine": platform.machine(), "processor": platform.processor() or None}
     info["cpu_count"] = os.cpu_count()
+    info["cpu_model"] = cpu_model()  # platform.processor() is often just "x86_64"; the board's speed column names the CPU
     if device and device.startswith("cuda"):
         import torch
 

@@ -7,6 +7,7 @@ from flask import abort, render_template, request
 from leaderboard.views.labels import benchmark_blurb, benchmark_name
 from leaderboard.views.runs import has_dim_variants, throughputs
 from leaderboard.views.snapshot import registered_tasks
+from leaderboard.views.speed import mixed_hardware
 from web import views
 from web.cache import cached_response, db_session, memo, snapshot
 from web.filters import request_filters
@@ -25,7 +26,8 @@ def benchmark_page(benchmark: str):
     filters = request_filters()
     table = views.board(benchmark, filters)
     sort, order = sort_args()
-    rows = memo(("sorted", benchmark, filters.key(), sort, order), lambda: sort_rows(table, sort, order))
+    speeds = views.speeds(benchmark)
+    rows = memo(("sorted", benchmark, filters.key(), sort, order), lambda: sort_rows(table, sort, order, speeds))
     fmt = request.args.get("format")
     if fmt:
         columns, records = board_records(table, rows)
@@ -34,11 +36,15 @@ def benchmark_page(benchmark: str):
         if response is not None:
             return response
     page = paginate(rows, request.args.get("page"), request.args.get("per_page"))
-    renderer = memo(("rows", benchmark, filters.key()), lambda: RowRenderer(table, ColumnBands.of(table, table.rows), views.grades()))
+    renderer = memo(
+        ("rows", benchmark, filters.key()), lambda: RowRenderer(table, ColumnBands.of(table, table.rows), views.grades(), speeds)
+    )
     renderer.prepare(page.items)
     shown = {c.id for c in table.columns}
     without = [t for t in registered_tasks().values() if t.benchmark == benchmark and t.id not in shown]
     top_models = [r.model.name for r in rows if r.complete][:5] or [r.model.name for r in rows][:5]
+    shown_speeds = [speeds[r.model.id] for r in rows if r.model.id in speeds]
+    machines = mixed_hardware(shown_speeds)
     return render_template(
         "benchmark.html",
         benchmark=benchmark,
@@ -57,4 +63,6 @@ def benchmark_page(benchmark: str):
         has_dims=memo(("has_dims", benchmark), lambda: has_dim_variants(db_session(), benchmark)),
         has_throughput=memo(("has_tp", benchmark), lambda: bool(throughputs(db_session(), benchmark))),
         plot_query=filters.query(benchmark=benchmark),
+        speed_machines=machines,
+        speed_sort_mixes_hardware=sort == "speed" and len(machines) > 1,
     )
