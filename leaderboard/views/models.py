@@ -10,6 +10,7 @@ from benchmarks.aggregate import benchmark_mean
 from benchmarks.zero_shot import UNKNOWN, training_match
 from leaderboard.grading import Numerics, grade, tolerance_rule
 from leaderboard.views.labels import benchmark_name, metric_label, task_metrics
+from leaderboard.views.precision import PrecisionRow, precision_rows
 from leaderboard.views.reproductions import Reproduction, reported_scores, reproductions
 from leaderboard.views.runs import MetricColumn, RunSummary, model_runs
 from leaderboard.views.snapshot import ModelInfo, Snapshot, TaskInfo, known_benchmarks
@@ -93,6 +94,7 @@ class ModelView:
     reported_main: dict[str, ReportedRow]  # task -> the published main score shown beside ours (the config's first)
     blocks: list[ScoreBlock] = field(default_factory=list)
     all_commands: dict[str, str] = field(default_factory=dict)
+    precisions: list[PrecisionRow] = field(default_factory=list)  # quality vs throughput per precision (leaderboard/views/precision.py)
 
 
 def _result(model: ModelInfo, run: RunSummary, task: TaskInfo | None) -> ModelResult:
@@ -214,4 +216,5 @@ def model_view(session: Session, snap: Snapshot, model: ModelInfo, registered: d
         reported_main=reported_main,
         blocks=blocks,
         all_commands=model.commands(",".join(r.run.task_id for r in results) or None),
+        precisions=precision_rows((r.run, r.task) for r in results),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -264,3 +266,39 @@ def test_reproduce_grades_each_precision_against_the_board_variant_and_stores_on
     with session_factory(make_engine())() as session:
         grades = session.scalars(select(schema.Grade)).all()
     assert [(g.metric, g.against, g.tolerance_rule) for g in grades] == [("ndcg_at_10", "board", "default")]
+
+
+# ------------------------------------------------------------------ the site
+def test_the_model_page_shows_quality_vs_throughput_per_precision_and_the_plot_joins_variants_to_fp32(tiny_task, tmp_path, can_run_all):
+    from leaderboard.views.board import board_table
+    from leaderboard.views.precision import precision_points
+    from leaderboard.views.snapshot import load_snapshot
+    from web import create_app
+
+    folder = make_tiny_st_model(tmp_path / "m")
+    config = tmp_path / "p.yaml"
+    config.write_text(f"name: tiny-prec\nfamily: [dense]\nbackend: dense\nweights: {{path: {folder}}}\nprecisions: [int8, bf16]\n")
+    assert CliRunner().invoke(main, ["run", str(config), "--tasks", tiny_task.id], catch_exceptions=False).exit_code == 0
+    client = create_app().test_client()
+    html = client.get("/models/tiny-prec").get_data(as_text=True)
+    table = html.split('id="precision-table"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'data-task="beir/tiny" data-precision="([^"]+)"', table)
+    assert rows == ["fp32", "bf16", "int8"]
+    int8_row = table.split('data-precision="int8"', 1)[1].split("</tr>", 1)[0]
+    assert ">int8<" in int8_row and " MB<" in int8_row and "cores)<" in int8_row  # computes in int8, its peak, the hardware
+    with session_factory(make_engine())() as session:
+        board = board_table(load_snapshot(session), "beir")
+        points = precision_points(session, board)
+    (model_id,) = points
+    assert [p.precision for p in points[model_id]] == ["bf16", "int8"] and all(p.docs_per_s > 0 for p in points[model_id])
+    assert client.get("/plots/throughput.png?benchmark=beir").status_code == 200
+
+
+def test_a_model_without_precision_variants_has_no_precision_section(tiny_task, tmp_path):
+    folder = make_tiny_st_model(tmp_path / "m")
+    config = tmp_path / "p.yaml"
+    config.write_text(f"name: tiny-plain\nfamily: [dense]\nbackend: dense\nweights: {{path: {folder}}}\ndims: [8]\n")
+    assert CliRunner().invoke(main, ["run", str(config), "--tasks", tiny_task.id], catch_exceptions=False).exit_code == 0
+    from web import create_app
+
+    assert 'id="precision-table"' not in create_app().test_client().get("/models/tiny-plain").get_data(as_text=True)
