@@ -116,3 +116,75 @@ class NestedBert:
         forward = Forward()
         forward.config = self.config
         return forward
+
+
+CONCAT_SLICE = 8192
+
+
+def concatenated_decoder_max(hidden, mask, decoder, right_padded: bool, vocab_slice: int = CONCAT_SLICE):
+    """``runners.splade.sliced_decoder_max`` with one matrix product per vocabulary slice for the whole batch.
+
+    The current decoder multiplies each text's kept tokens by each slice separately: with
+    BERT-Tiny's 128 features every product is short and thin, and ~15 slices x 8-32 texts
+    products per batch run far below the machine's matmul speed.  Here the batch's kept tokens
+    are concatenated once (``tokens x 128``) and each slice is one product; each text's max is
+    then taken over its own rows of that product.  Every logit is the same dot product, so the
+    result is the same bits (checked by perf/roofline.py's max |diff| column).
+    """
+    import torch
+
+    from runners.splade import masked_max
+
+    weight, bias = decoder.weight, decoder.bias
+    if not right_padded:  # left padding keeps the current path
+        peak = torch.empty((hidden.shape[0], weight.shape[0]), dtype=hidden.dtype, device=hidden.device)
+        for start in range(0, weight.shape[0], vocab_slice):
+            peak[:, start : start + vocab_slice] = masked_max(hidden @ weight[start : start + vocab_slice].T, mask, False)
+        return peak + bias if bias is not None else peak
+    lengths = mask.sum(dim=1).tolist()
+    tokens = torch.cat([hidden[row, : int(n)] for row, n in enumerate(lengths)])
+    bounds = [0]
+    for n in lengths:
+        bounds.append(bounds[-1] + int(n))
+    peak = torch.empty((hidden.shape[0], weight.shape[0]), dtype=hidden.dtype, device=hidden.device)
+    for start in range(0, weight.shape[0], vocab_slice):
+        logits = tokens @ weight[start : start + vocab_slice].T
+        for row in range(len(lengths)):
+            torch.amax(logits[bounds[row] : bounds[row + 1]], dim=0, out=peak[row, start : start + vocab_slice])
+    return peak + bias if bias is not None else peak
+
+
+@contextmanager
+def concatenated_decoder(vocab_slice: int = CONCAT_SLICE):
+    """While active, ``SpladeRetriever.encode`` uses :func:`concatenated_decoder_max`."""
+    import runners.splade
+
+    original = runners.splade.sliced_decoder_max
+    runners.splade.sliced_decoder_max = lambda hidden, mask, decoder, right_padded: concatenated_decoder_max(
+        hidden, mask, decoder, right_padded, vocab_slice
+    )
+    try:
+        yield
+    finally:
+        runners.splade.sliced_decoder_max = original
+
+
+@contextmanager
+def nested_fastpath():
+    """While active, every new ``DenseEncoder`` of a plain BERT runs it through :class:`NestedBert`."""
+    from runners.dense import DenseEncoder
+
+    original = DenseEncoder.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.model = NestedBert(self.model).module()
+
+    DenseEncoder.__init__ = init
+    try:
+        yield
+    finally:
+        DenseEncoder.__init__ = original
+
+
+PROTOTYPES = {"tokbatch": token_budget_batching, "nested": nested_fastpath}

@@ -189,6 +189,36 @@ class OursSplade(Pipeline):
         return output.toarray()
 
 
+class OursSpladeConcat(OursSplade):
+    """Our SPLADE encoder with the batch-wide decoder product of perf/prototypes.py."""
+
+    label = "ours+concat"
+    _active = False
+
+    def instrument(self, meter: Meter) -> list:
+        from contextlib import ExitStack
+
+        from perf.prototypes import concatenated_decoder
+
+        stack = ExitStack()
+        stack.enter_context(concatenated_decoder())  # first, so that the meter's timer wraps the prototype
+        self._active = True
+
+        def close() -> None:
+            self._active = False
+            stack.close()
+
+        return [close, *super().instrument(meter)]
+
+    def encode(self, group: Group):
+        if self._active:
+            return super().encode(group)
+        from perf.prototypes import concatenated_decoder
+
+        with concatenated_decoder():
+            return super().encode(group)
+
+
 class StSplade(Pipeline):
     label = "sentence-transformers"
     ours = False
@@ -227,7 +257,7 @@ def build_pipelines(model: str, with_st: bool, budget: int) -> list[Pipeline]:
     config, _ = resolve_model(model)
     folder = resolve_weights(config.weights, config.name).folder
     if config.backend == "splade":
-        pipelines: list[Pipeline] = [OursSplade(config, folder)]
+        pipelines: list[Pipeline] = [OursSplade(config, folder), OursSpladeConcat(config, folder)]
         return pipelines + ([StSplade(config, folder)] if with_st else [])
     pipelines = [OursDense(config, folder), OursDenseTokenBatches(config, folder, budget), OursDenseNested(config, folder)]
     return pipelines + ([StDense(config, folder), StAsMteb(config, folder)] if with_st else [])

@@ -8,11 +8,12 @@ run filled (mteb has no embedding cache, so its warm time is its cold time).  Sa
 same data.  Main scores (Spearman of cosine; bitext F1) must agree at 4 decimals.
 
 Prints one summary line per benchmark, e.g. ``sts-stsb cold 1.10x warm 25.0x scores-equal``.
-``--prototype`` adds a cold run of ours with the token-budget batching of perf/prototypes.py
-(texts ordered by token length, at most ``--budget`` padded tokens per batch), the fix
-perf/roofline.py proposes for Tatoeba's padding; its scores must equal the others too.
+``--prototype tokbatch`` adds a cold run of ours with the token-budget batching of
+perf/prototypes.py (texts ordered by token length, at most 2,048 padded tokens per batch), the
+fix perf/roofline.py proposes for Tatoeba's padding; ``--prototype nested`` one with PyTorch's
+native nested-tensor encoder.  Their scores must equal the others too.
 
-Usage: .venv/bin/python perf/sts_tatoeba.py [--sts stsb,sts12] [--tatoeba ang,cha,deu,fra,kab] [--prototype [--budget 2048]]
+Usage: .venv/bin/python perf/sts_tatoeba.py [--sts stsb,sts12] [--tatoeba ang,cha,deu,fra,kab] [--prototype tokbatch,nested]
 """
 
 from __future__ import annotations
@@ -79,26 +80,26 @@ def mteb_peer(task_ids: list[str]) -> tuple[float, dict[str, float]]:
     return time.perf_counter() - start, main
 
 
-def compare(label: str, task_ids: list[str], prototype_budget: int | None = None) -> str:
+def compare(label: str, task_ids: list[str], prototypes: list[str]) -> str:
     peer_time, peer = mteb_peer(task_ids)
     with tempfile.TemporaryDirectory() as cache:
         cold_time, cold = ours(task_ids, cache)
         warm_time, warm = ours(task_ids, cache)
     runs = [peer, cold, warm]
-    proto_time = None
-    if prototype_budget is not None:
-        from perf.prototypes import token_budget_batching
+    protos: dict[str, tuple[float, dict[str, float]]] = {}
+    for name in prototypes:
+        from perf.prototypes import PROTOTYPES
 
-        with tempfile.TemporaryDirectory() as cache, token_budget_batching(prototype_budget):
-            proto_time, proto = ours(task_ids, cache)
-        runs.append(proto)
+        with tempfile.TemporaryDirectory() as cache, PROTOTYPES[name]():
+            protos[name] = ours(task_ids, cache)
+        runs.append(protos[name][1])
     equal = all(len({round(run[t], 4) for run in runs}) == 1 for t in task_ids)
     for task_id in task_ids:
-        extra = f" | prototype cold {proto[task_id]:.5f}" if proto_time is not None else ""
+        extra = "".join(f" | {name} cold {scores[task_id]:.5f}" for name, (_, scores) in protos.items())
         print(f"  {task_id}: mteb {peer[task_id]:.5f} | ours cold {cold[task_id]:.5f} warm {warm[task_id]:.5f}{extra}")
-    extra = f" | prototype cold {proto_time:.1f}s" if proto_time is not None else ""
+    extra = "".join(f" | {name} cold {seconds:.1f}s" for name, (seconds, _) in protos.items())
     print(f"  mteb.evaluate {peer_time:.1f}s | ours cold {cold_time:.1f}s | warm {warm_time:.1f}s{extra}")
-    extra = f" prototype-cold {peer_time / proto_time:.2f}x" if proto_time is not None else ""
+    extra = "".join(f" {name}-cold {peer_time / seconds:.2f}x" for name, (seconds, _) in protos.items())
     ratios = f"cold {peer_time / cold_time:.2f}x warm {peer_time / warm_time:.1f}x{extra}"
     return f"{label} {ratios} {'scores-equal' if equal else 'SCORES-DIFFER'}"
 
@@ -107,16 +108,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sts", default="stsb,sts12", help="STS datasets (comma-separated task names after sts/)")
     parser.add_argument("--tatoeba", default="ang,cha,deu,fra,kab", help="Tatoeba languages (xxx of xxx-eng)")
-    parser.add_argument("--prototype", action="store_true", help="also time ours with perf/prototypes.py's token-budget batching")
-    parser.add_argument("--budget", type=int, default=2048, help="the prototype's padded tokens per batch")
+    parser.add_argument("--prototype", default="", help="also time ours cold with perf/prototypes.py fixes: tokbatch, nested")
     args = parser.parse_args()
-    budget = args.budget if args.prototype else None
+    prototypes = [name for name in args.prototype.split(",") if name]
     use_shared_data()
     lines = []
     if args.sts:
-        lines.append(compare("sts", [f"sts/{name}" for name in args.sts.split(",")], budget))
+        lines.append(compare("sts", [f"sts/{name}" for name in args.sts.split(",")], prototypes))
     if args.tatoeba:
-        lines.append(compare("tatoeba", [f"tatoeba/{lang}-eng" for lang in args.tatoeba.split(",")], budget))
+        lines.append(compare("tatoeba", [f"tatoeba/{lang}-eng" for lang in args.tatoeba.split(",")], prototypes))
     print("\n".join(lines))
 
 
