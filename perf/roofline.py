@@ -345,12 +345,12 @@ def profile_ours(pipeline: Pipeline, workload: Workload, measured: Measurement, 
 
 INHERENT = {
     "work at the roof (useful FLOPs / roof)": "the work itself",
-    "padding (wasted FLOPs at the roof)": "ours: batching",
-    "matrix products below the roof": "mostly inherent: MKL on these shapes",
-    "attention kernel (SDPA) below the roof": "inherent: eager SDPA kernel",
-    "memory-bound elementwise ops": "inherent in eager mode (fusion would need a compiler)",
-    "outside torch ops (Python, modules, numpy/scipy)": "inherent to eager transformers; ours for per-batch work",
-    "tokenisation": "ours: on the critical path",
+    "padding (wasted FLOPs at the roof)": "ours: batching (see ours+tokbatch, ours+nested)",
+    "matrix products below the roof": "shape-bound: inherent for the encoder; ours for SPLADE's per-text decoder products",
+    "attention kernel (SDPA) below the roof": "inherent: eager SDPA on CPU",
+    "memory-bound elementwise ops": "inherent in eager mode (LayerNorm, GELU, adds, head copies, SPLADE's max); fused kernels cut it",
+    "outside torch ops (Python, modules, numpy/scipy)": "per-batch Python (pooling, copies to numpy/scipy) and eager module calls",
+    "tokenisation": "ours: serial with the model, on the critical path",
 }
 
 
