@@ -76,13 +76,15 @@ class Workload:
 
 
 def load_workloads(names: list[str], scifact_docs: dict[str, int | None]) -> list[Workload]:
-    """The texts our runs encode for each workload, read by the project's own loaders."""
-    from benchmarks.beir.loader import load_split
-    from benchmarks.sts.loader import load_sts
-    from benchmarks.tasks import get_task
-    from benchmarks.tatoeba.loader import load_pair
+    """The texts our runs encode for each workload, read as the runners read them (``BENCHMARK.load``, ``texts``)."""
+    from benchmarks.registry import get_benchmark, get_task
     from runners.retrievers import flat_text
     from submissions.registry import resolve_model
+
+    def loaded(task_id: str):
+        task = get_task(task_id)
+        benchmark = get_benchmark(task.benchmark)
+        return task, benchmark, benchmark.load(task).data  # parsed, hashed, counts checked
 
     out = []
     scifact = None
@@ -91,8 +93,7 @@ def load_workloads(names: list[str], scifact_docs: dict[str, int | None]) -> lis
         config, _ = resolve_model(model)
         if name.endswith("scifact"):
             if scifact is None:
-                task = get_task("beir/scifact")
-                scifact = load_split(task.folder, task.split, task.id)
+                scifact = loaded("beir/scifact")[2]
             ids = list(scifact.corpus)
             wanted = scifact_docs[name]
             if wanted is not None and wanted < len(ids):
@@ -103,17 +104,15 @@ def load_workloads(names: list[str], scifact_docs: dict[str, int | None]) -> lis
                 Group(list(scifact.queries.values()), config.query_prompt or ""),
             ]
         elif name == "minilm-stsb":
-            task = get_task("sts/stsb")
-            pairs = load_sts(task.info, task.folder, task.id).pairs
-            texts = [p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]
-            groups = [Group(list(dict.fromkeys(texts)), config.query_prompt or "")]
+            task, benchmark, data = loaded("sts/stsb")
+            pairs = data.pairs
+            groups = [Group(list(dict.fromkeys(benchmark.texts(task, data))), config.query_prompt or "")]
             peer = [Group([p.sentence1 for p in pairs]), Group([p.sentence2 for p in pairs])]
         elif name == "minilm-tatoeba5":
             groups, peer = [], []
             for language in TATOEBA_PAIRS:
-                task = get_task(f"tatoeba/{language}-eng")
-                pair = load_pair(task.folder, task.info, task.id)
-                groups.append(Group(list(dict.fromkeys(pair.sentences + pair.english)), config.query_prompt or ""))
+                task, benchmark, pair = loaded(f"tatoeba/{language}-eng")
+                groups.append(Group(list(dict.fromkeys(benchmark.texts(task, pair))), config.query_prompt or ""))
                 peer += [Group(pair.sentences), Group(pair.english)]
         else:
             raise SystemExit(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
