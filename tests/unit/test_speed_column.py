@@ -96,3 +96,18 @@ def test_hostile_or_non_finite_manifest_values_are_no_speed():
     assert cold_rate({"model": {"corpus_docs_per_s": True}}) is None
     assert bytes_per_doc({"model": {"backend": "dense", "embedding_dim": float("nan")}}) is None
     assert bytes_per_doc({"model": {"backend": "bm25", "index_bytes": 10}, "counts": {"docs": 0}}) is None
+
+
+def test_the_api_gives_the_same_speed_and_sorts_by_it(client):
+    with_manifest(add_result("slow", "beir/scifact", 0.7), dense_manifest(20.0, CPU))
+    with_manifest(add_result("fast", "beir/scifact", 0.5), dense_manifest(400.0, GPU))
+    add_result("unmeasured", "beir/scifact", 0.9)
+    body = client.get("/api/v1/benchmarks/beir?sort=speed").get_json()
+    assert [row["model"] for row in body["rows"]] == ["fast", "slow", "unmeasured"]
+    assert body["rows"][0]["speed"] == {
+        "docs_per_s": 400.0,
+        "bytes_per_doc": 1536.0,
+        "hardware": ["NVIDIA H200 (cuda)"],
+        "measured_runs": 1,
+    }
+    assert body["rows"][2]["speed"] is None
