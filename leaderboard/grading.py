@@ -56,6 +56,23 @@ class Numerics:
             runtime="onnxruntime" if "onnx" in described else "torch",
         )
 
+    @classmethod
+    def of_variant(cls, config: Any, manifest: Mapping | None, variant: str) -> Numerics:
+        """A score variant's numerics: a precision variant (``int8``, ``bf16,dim=64``) computes in its own dtype,
+        read from the manifest's ``precision_variants`` (:mod:`common.variants`); any other variant is the run's."""
+        from common.variants import variant_precision
+
+        run = cls.of_run(config, manifest)
+        precision = variant_precision(variant)
+        if precision is None:
+            return run
+        records = (manifest or {}).get("precision_variants") or {}
+        record = records.get(precision) if isinstance(records, Mapping) else None
+        numerics = (record or {}).get("numerics") if isinstance(record, Mapping) else None
+        dtype = numerics.get("dtype") if isinstance(numerics, Mapping) else None
+        dtype = dtype or {"bf16": "bfloat16", "fp16": "float16"}.get(precision, precision)
+        return cls(dtype=str(dtype), search=run.search, runtime=run.runtime)
+
 
 FLOAT32 = Numerics()
 
@@ -168,6 +185,14 @@ TOLERANCES: tuple[ToleranceRule, ...] = (
         "dtype bfloat16: 8 significant bits, three fewer than float16, so more near-ties swap; twice the fp16 "
         "allowance, not measured on these CPU-only machines",
         dtypes=frozenset({"bfloat16"}),
+    ),
+    ToleranceRule(
+        "int8-dynamic-quantisation",
+        0.002,
+        "dtype int8 (dynamic quantisation of the Linear layers): weights keep 8 bits per tensor and activations are "
+        "rounded to 8 bits per batch, so an embedding depends on which texts share its batch and on the int8 "
+        "kernels (VNNI or not); as the bf16 allowance, whose precision is the same 8 significant bits",
+        dtypes=frozenset({"int8"}),
     ),
     ToleranceRule(
         "onnx-runtime",

@@ -106,6 +106,45 @@ def grade_outcome(config: ModelConfig, task: Task, outcome: RunOutcome, board: s
     return cells
 
 
+def grade_variants(config: ModelConfig, task: Task, outcome: RunOutcome, board: schema.Run | None) -> list[GradedCell]:
+    """The main score of each precision variant (``int8``, ``bf16``; not their sizes) against the board run's same variant.
+
+    Graded with the variant's own numerics (:meth:`Numerics.of_variant`: int8 and bf16 have their
+    rules in :data:`leaderboard.grading.TOLERANCES`).  These cells are shown with the reproduction
+    (table, report) but not stored as its grades: the stored grade of a (model, task) is the fp32
+    main cell's, and a variant never replaces it.
+    """
+    from common.variants import parse_variant
+
+    if board is None:
+        return []
+    on_board = {s.variant: s.value for s in board.scores if s.metric == task.main_score}
+    cells = []
+    for variant, results in outcome.variant_scores.items():
+        parsed = parse_variant(variant)
+        if parsed is None or parsed.precision is None or parsed.dim is not None or variant not in on_board:
+            continue
+        if task.main_score not in results:
+            continue
+        numerics = Numerics.of_variant(config, outcome.manifest, variant)
+        tolerance = tolerance_rule(task.main_score, task=task.id, against="board", numerics=numerics)
+        local, expected = results[task.main_score].value, on_board[variant]
+        cells.append(
+            GradedCell(
+                task=f"{task.id} [{variant}]",
+                metric=task.main_score,
+                reported=None,
+                reported_source="",
+                board=expected,
+                local=local,
+                grade_reported=None,
+                grade_board=grade(round(expected, 4), local, tolerance=tolerance),
+                tolerance_board=tolerance,
+            )
+        )
+    return cells
+
+
 def _row(cell: GradedCell, against: str, expected: float, verdict: str, tolerance: Tolerance, source: str) -> dict:
     return {
         "metric": cell.metric,

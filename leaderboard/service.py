@@ -111,6 +111,11 @@ def plan(config: ModelConfig, task_ids: Sequence[str], owner: Owner, make_sessio
 
     report = report or Report()
     tasks = [get_task(task_id) for task_id in task_ids]  # all unknown ids fail before any work
+    if config.precisions:  # a precision this machine cannot run is refused before any work, naming what it lacks
+        from runners.device import best_device
+        from runners.precision import check_precisions
+
+        check_precisions(config.name, config.precisions, best_device())
     for task in [t for t in tasks if supports(config, t.benchmark)][1:]:
         try:
             require_verified(task)
@@ -207,12 +212,13 @@ class ReproductionRecorder:
     cells: list = field(default_factory=list)
 
     def record(self, task: Task, outcome: RunOutcome) -> int:
-        from leaderboard.reproduce import board_run, grade_outcome, grade_rows
+        from leaderboard.reproduce import board_run, grade_outcome, grade_rows, grade_variants
         from leaderboard.store import record_run
 
         with self.make_session() as session:
             board = board_run(session, self.config.name, task.id)
             task_cells = grade_outcome(self.config, task, outcome, board)
+            variant_cells = grade_variants(self.config, task, outcome, board)  # shown, not stored: the grade stays fp32's
             board_id = board.id if board else None
         with self.make_session() as session:
             run_id = record_run(
@@ -224,7 +230,7 @@ class ReproductionRecorder:
                 reproduces_run_id=board_id,
                 grades=grade_rows(task_cells),
             )
-        self.cells.extend(task_cells)
+        self.cells.extend(task_cells + variant_cells)
         return run_id
 
     def finish(self, recorded: list[Recorded]) -> None:

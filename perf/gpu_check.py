@@ -5,7 +5,11 @@
 2. Scores: nDCG@10 of our fp16 CUDA run vs the fp32 run (CPU reference number from the
    config's ``reported:``), and fp32 CUDA vs the same.
 3. Peak GPU memory of each.
-Prints one summary line: ``gpu-check encode 1.10x ndcg-fp32 0.64508 ndcg-fp16 0.64497 peak 812MB``.
+4. Precision variants (issue 16): one run with ``precisions: [fp16, bf16]`` (the fp32 main cell plus
+   each precision from its own encoding pass): nDCG@10, docs/s and the pass's own peak GPU memory
+   per precision, as the manifest records them; ``int8`` must be refused on CUDA in one line.
+Prints one summary line: ``gpu-check encode 1.10x ndcg-fp32 0.64508 ndcg-fp16 0.64497 peak 812MB``,
+then ``gpu-check precisions fp32 … | fp16 … | bf16 … | int8 refused``.
 """
 
 from __future__ import annotations
@@ -72,6 +76,30 @@ def main() -> None:
     print(f"device {device}; sentence-transformers fp16 {len(texts) / st_s:.0f} docs/s, ours fp16 {len(texts) / ours_s:.0f} docs/s")
     print(f"nDCG@10 reported {reference} | cuda fp32 {scores['fp32']:.5f} | cuda fp16 {scores['fp16']:.5f}")
     print(f"gpu-check encode {st_s / ours_s:.2f}x ndcg-fp32 {scores['fp32']:.5f} ndcg-fp16 {scores['fp16']:.5f} peak {peak:.0f}MB")
+    print("gpu-check precisions " + precision_line(config, task))
+
+
+def precision_line(config, task) -> str:
+    """fp32 (main cell), fp16 and bf16 variants of one run, each its own pass; int8 refused on CUDA."""
+    import tempfile
+
+    from common.errors import UserError
+    from runners.execute import run_model_on_task
+    from runners.precision import check_precisions
+
+    os.environ["LEADERBOARD_CACHE_DIR"] = tempfile.mkdtemp(prefix="gpu-precisions-")  # every pass cold
+    outcome = run_model_on_task(config.model_copy(update={"batch_size": 128, "precisions": ["fp16", "bf16"]}), task)
+    main_pass = outcome.manifest["model"]["encode_pass"]
+    parts = [f"fp32 {outcome.scores['ndcg_at_10'].value:.5f} {main_pass['docs_per_s']} docs/s peak {main_pass['cuda_peak_mb']:.0f}MB"]
+    for precision, record in outcome.manifest["precision_variants"].items():
+        score = outcome.variant_scores[precision]["ndcg_at_10"].value
+        parts.append(f"{precision} {score:.5f} {record['docs_per_s']} docs/s peak {record['cuda_peak_mb']:.0f}MB")
+    try:
+        check_precisions(config.name, ["int8"], "cuda")
+        parts.append("int8 NOT REFUSED")
+    except UserError as err:
+        parts.append(f"int8 refused ({str(err).split(': ', 3)[-1][:60]}…)")
+    return " | ".join(parts)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,12 @@ run filled (mteb has no embedding cache, so its warm time is its cold time).  Sa
 same data.  Main scores (Spearman of cosine; bitext F1) must agree at 4 decimals.
 
 Prints one summary line per benchmark, e.g. ``sts-stsb cold 1.10x warm 25.0x scores-equal``.
+``--prototype tokbatch`` adds a cold run of ours with the token-budget batching of
+perf/prototypes.py (texts ordered by token length, at most 2,048 padded tokens per batch), the
+fix perf/roofline.py proposes for Tatoeba's padding; ``--prototype nested`` one with PyTorch's
+native nested-tensor encoder.  Their scores must equal the others too.
 
-Usage: .venv/bin/python perf/sts_tatoeba.py [--sts stsb,sts12] [--tatoeba ang,cha,deu,fra,kab]
+Usage: .venv/bin/python perf/sts_tatoeba.py [--sts stsb,sts12] [--tatoeba ang,cha,deu,fra,kab] [--prototype tokbatch,nested]
 """
 
 from __future__ import annotations
@@ -76,29 +80,43 @@ def mteb_peer(task_ids: list[str]) -> tuple[float, dict[str, float]]:
     return time.perf_counter() - start, main
 
 
-def compare(label: str, task_ids: list[str]) -> str:
+def compare(label: str, task_ids: list[str], prototypes: list[str]) -> str:
     peer_time, peer = mteb_peer(task_ids)
     with tempfile.TemporaryDirectory() as cache:
         cold_time, cold = ours(task_ids, cache)
         warm_time, warm = ours(task_ids, cache)
-    equal = all(round(peer[t], 4) == round(cold[t], 4) == round(warm[t], 4) for t in task_ids)
+    runs = [peer, cold, warm]
+    protos: dict[str, tuple[float, dict[str, float]]] = {}
+    for name in prototypes:
+        from perf.prototypes import PROTOTYPES
+
+        with tempfile.TemporaryDirectory() as cache, PROTOTYPES[name]():
+            protos[name] = ours(task_ids, cache)
+        runs.append(protos[name][1])
+    equal = all(len({round(run[t], 4) for run in runs}) == 1 for t in task_ids)
     for task_id in task_ids:
-        print(f"  {task_id}: mteb {peer[task_id]:.5f} | ours cold {cold[task_id]:.5f} warm {warm[task_id]:.5f}")
-    print(f"  mteb.evaluate {peer_time:.1f}s | ours cold {cold_time:.1f}s | warm {warm_time:.1f}s")
-    return f"{label} cold {peer_time / cold_time:.2f}x warm {peer_time / warm_time:.1f}x {'scores-equal' if equal else 'SCORES-DIFFER'}"
+        extra = "".join(f" | {name} cold {scores[task_id]:.5f}" for name, (_, scores) in protos.items())
+        print(f"  {task_id}: mteb {peer[task_id]:.5f} | ours cold {cold[task_id]:.5f} warm {warm[task_id]:.5f}{extra}")
+    extra = "".join(f" | {name} cold {seconds:.1f}s" for name, (seconds, _) in protos.items())
+    print(f"  mteb.evaluate {peer_time:.1f}s | ours cold {cold_time:.1f}s | warm {warm_time:.1f}s{extra}")
+    extra = "".join(f" {name}-cold {peer_time / seconds:.2f}x" for name, (seconds, _) in protos.items())
+    ratios = f"cold {peer_time / cold_time:.2f}x warm {peer_time / warm_time:.1f}x{extra}"
+    return f"{label} {ratios} {'scores-equal' if equal else 'SCORES-DIFFER'}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sts", default="stsb,sts12", help="STS datasets (comma-separated task names after sts/)")
     parser.add_argument("--tatoeba", default="ang,cha,deu,fra,kab", help="Tatoeba languages (xxx of xxx-eng)")
+    parser.add_argument("--prototype", default="", help="also time ours cold with perf/prototypes.py fixes: tokbatch, nested")
     args = parser.parse_args()
+    prototypes = [name for name in args.prototype.split(",") if name]
     use_shared_data()
     lines = []
     if args.sts:
-        lines.append(compare("sts", [f"sts/{name}" for name in args.sts.split(",")]))
+        lines.append(compare("sts", [f"sts/{name}" for name in args.sts.split(",")], prototypes))
     if args.tatoeba:
-        lines.append(compare("tatoeba", [f"tatoeba/{lang}-eng" for lang in args.tatoeba.split(",")]))
+        lines.append(compare("tatoeba", [f"tatoeba/{lang}-eng" for lang in args.tatoeba.split(",")], prototypes))
     print("\n".join(lines))
 
 

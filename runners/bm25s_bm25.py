@@ -54,7 +54,9 @@ class Bm25sBM25:
             top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
             run[qid] = {doc_ids[j]: float(scores[j]) for j in top if scores[j] > 0}
         phases["search"] = time.perf_counter() - start
-        return RetrievalResult(run, phase_times=phases, counters={"vocabulary": len(vocab)})
+        # the index's size: bm25s keeps its score matrix as CSR arrays (data, indices, indptr)
+        index_bytes = sum(int(value.nbytes) for value in retriever.scores.values() if hasattr(value, "nbytes"))
+        return RetrievalResult(run, phase_times=phases, counters={"vocabulary": len(vocab), "index_bytes": index_bytes})
 
     def describe(self) -> dict:
         import bm25s

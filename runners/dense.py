@@ -19,6 +19,7 @@ sentence-transformers does), or 512 when neither is known.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import numpy as np
 
 from common.errors import UserError
 from runners.model_loading import ModelLoad, dtype_name, load_model, load_pretrained, model_max_length, resolve_max_length, torch_dtype
+from runners.pass_meter import PassMeter, PassStats
 from submissions.schema import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -184,6 +186,7 @@ class DenseEncoder:
 
         self.config = config
         self.device = device
+        self.precision: str | None = None  # None: the model as configured (fp32 on CPU); else a precision variant
         self.dtype = dtype = torch_dtype(config, device)
         self.tokenizer, self.model = load_pretrained(
             config,
@@ -211,8 +214,25 @@ class DenseEncoder:
         lengths = token_lengths(self.tokenizer, prepared, self.settings.max_length)
         return budget_batches(lengths, self.config.batch_size, self.config.batch_tokens)
 
+    def at_precision(self, precision: str) -> DenseEncoder:
+        """This encoder with the model of ``precision`` (:func:`runners.precision.variant_model`): tokenizer,
+        settings and dense head shared, the fp32 model untouched."""
+        import torch
+
+        from runners.precision import TORCH_DTYPES, variant_model
+
+        variant = copy.copy(self)
+        variant.model = variant_model(self.model, precision)
+        variant.precision = precision
+        variant.dtype = getattr(torch, TORCH_DTYPES[precision]) if precision in TORCH_DTYPES else self.dtype
+        return variant
+
     def encode(self, texts: list[str], prompt: str = "", desc: str = "encoding") -> np.ndarray:
         """Embeddings in the order of ``texts``; batches sorted by length to waste no padding."""
+        return self.encode_counted(texts, prompt, desc)[0]
+
+    def encode_counted(self, texts: list[str], prompt: str = "", desc: str = "encoding") -> tuple[np.ndarray, int, int]:
+        """:meth:`encode`, and the tokens it read: (embeddings, non-padding tokens, tokens with padding)."""
         import torch
         from tqdm.auto import tqdm
 
@@ -220,6 +240,7 @@ class DenseEncoder:
         if self.settings.lowercase:
             prepared = [text.lower() for text in prepared]
         out: np.ndarray | None = None
+        tokens = padded = 0
         with torch.inference_mode(), tqdm(total=len(prepared), desc=desc, unit="text", leave=False) as bar:
             for index in self._batches(prepared):
                 batch = self.tokenizer(
@@ -230,6 +251,9 @@ class DenseEncoder:
                     return_tensors="pt",
                 ).to(self.device)
                 output = self.model(**batch)
+                mask = batch["attention_mask"]
+                tokens += int(mask.sum())
+                padded += int(mask.numel())
                 if self.settings.pooling == "pooler":
                     pooled = getattr(output, "pooler_output", None)
                     if pooled is None:
@@ -248,7 +272,7 @@ class DenseEncoder:
                     out = np.empty((len(prepared), values.shape[1]), dtype=np.float32)
                 out[index] = values
                 bar.update(len(index))
-        return out if out is not None else np.empty((0, 0), dtype=np.float32)
+        return (out if out is not None else np.empty((0, 0), dtype=np.float32)), tokens, padded
 
 
 def pool(hidden, mask, mode: str):
@@ -281,15 +305,43 @@ class DenseSentenceEncoder:
         self.settings = encoder.settings
         self.similarity = config.similarity
         self.unit_length = encoder.settings.normalize
+        self.precision = encoder.precision  # None: as configured; "int8", "bf16", "fp16": a precision variant
         self.cached = _cached(encoder, loaded.weights.sha256, loaded.device)
+        self._precisions: dict[str, DenseSentenceEncoder] = {}
 
     def encode(self, texts, prompt: str = "", desc: str = "encoding") -> np.ndarray:
-        return self.cached.encode(list(texts), prompt, desc)
+        return self.encode_pass(texts, prompt, desc)[0]
+
+    def encode_pass(self, texts, prompt: str = "", desc: str = "encoding") -> tuple[np.ndarray, PassStats]:
+        """:meth:`encode`, and what that pass cost (:class:`runners.pass_meter.PassStats`: time, tokens, its own peak memory)."""
+        texts = list(texts)
+        with PassMeter(self.loaded.device) as meter:
+            embeddings, counts = self.cached.encode_counted(texts, prompt, desc)
+        meter.stats.texts = len(texts)
+        meter.stats.encoded, meter.stats.tokens, meter.stats.padded_tokens = counts["encoded"], counts["tokens"], counts["padded_tokens"]
+        return embeddings, meter.stats
+
+    def at_precision(self, precision: str) -> DenseSentenceEncoder:
+        """The same model in ``precision`` (built once, checked against the machine first), behind its own cache key."""
+        if precision not in self._precisions:
+            from runners.precision import check_precisions
+
+            check_precisions(self.config.name, [precision], self.loaded.device)
+            self._precisions[precision] = DenseSentenceEncoder(self.config, self.encoder.at_precision(precision), self.loaded)
+        return self._precisions[precision]
 
     @property
     def stats(self) -> dict[str, int]:
         """Embedding cache hits and misses so far (and rows handed over memory-mapped)."""
         return self.cached.stats
+
+    def numerics(self) -> dict | None:
+        """How a precision variant computes (:func:`runners.precision.numerics`); None for the model as configured."""
+        if self.precision is None:
+            return None
+        from runners.precision import numerics, probe
+
+        return numerics(self.precision, probe(self.loaded.device))
 
     def describe(self) -> dict:
         settings, weights = self.settings, self.loaded.weights
@@ -306,7 +358,9 @@ class DenseSentenceEncoder:
             "similarity": self.config.similarity,
             "query_prompt": self.config.query_prompt,
             "document_prompt": self.config.document_prompt,
-            "dtype": dtype_name(self.encoder.dtype),  # the precision it ran in (float32 when CPU refused half precision)
+            "dtype": "int8"
+            if self.precision == "int8"
+            else dtype_name(self.encoder.dtype),  # what it ran in (float32 when CPU refused half precision)
             "batch_size": self.config.batch_size,
             "batch_tokens": self.config.batch_tokens,
             "device": self.loaded.device,
@@ -329,7 +383,9 @@ def _cached(encoder: DenseEncoder, weights_sha256: dict[str, str], device: str):
     from runners.embedding_cache import CachedEncoder
 
     settings = encoder.settings
+    precision = {} if encoder.precision is None else {"precision": encoder.precision}  # fp32's key is the one it always had
     identity = {
+        **precision,
         "weights_sha256": weights_sha256,
         "pooling": settings.pooling,
         "normalize": settings.normalize,

@@ -6,7 +6,7 @@ session built), so BEIR, STS and Tatoeba tasks of one run share one loaded model
 Matryoshka (``dims: [64, 128, …]`` in the config): the corpus and the queries are encoded once;
 each size is then searched on the first ``d`` coordinates of those same embeddings,
 re-normalised when the similarity is cosine (a truncated unit vector is no longer one).  Which
-sizes are searched is :func:`runners.matryoshka.variant_dims`'s rule: the full size is the run
+sizes are searched is :func:`common.variants.variant_dims`'s rule: the full size is the run
 itself, never a second variant.
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from common.variants import variant_dims, variant_name
 from runners.dense import DenseSentenceEncoder
 from runners.exact_search import exact_top_k, prepare
-from runners.matryoshka import variant_dims, variant_name
 from runners.protocols import Corpus, RetrievalResult, Run
 from runners.retrievers import flat_text
 
@@ -34,10 +34,12 @@ class DenseRetriever:
         query_ids = list(queries)
         phases: dict[str, float] = {}
         start = time.perf_counter()
-        doc_emb = self.encoder.encode([flat_text(corpus[d]) for d in doc_ids], self.config.document_prompt, "encoding corpus")
+        doc_emb, corpus_pass = self.encoder.encode_pass(
+            [flat_text(corpus[d]) for d in doc_ids], self.config.document_prompt, "encoding corpus"
+        )
         phases["encode_corpus"] = time.perf_counter() - start
         start = time.perf_counter()
-        query_emb = self.encoder.encode([queries[q] for q in query_ids], self.config.query_prompt, "encoding queries")
+        query_emb, query_pass = self.encoder.encode_pass([queries[q] for q in query_ids], self.config.query_prompt, "encoding queries")
         phases["encode_queries"] = time.perf_counter() - start
         full_dim = int(doc_emb.shape[1])
         dims = variant_dims(self.config.dims, full_dim, self.config.name)
@@ -52,9 +54,12 @@ class DenseRetriever:
             start = time.perf_counter()
             variants[variant_name(dim)] = self._search(query_ids, query_emb, doc_ids, doc_emb, k, dim=dim, normalize=renormalise)
             phases[f"search_{variant_name(dim)}"] = time.perf_counter() - start
+        # this pass's own throughput (the corpus) and peak memory (corpus and queries): runners/pass_meter.py
+        encode_pass = corpus_pass.summary() | {"peak_rss_mb": round(max(corpus_pass.peak_rss_mb, query_pass.peak_rss_mb), 1)}
         counters: dict[str, object] = {
             "corpus_docs_per_s": len(doc_ids) / max(phases["encode_corpus"], 1e-9),
             "embedding_dim": full_dim,
+            "encode_pass": encode_pass,
         }
         if dims:
             counters["matryoshka_dims"] = dims

@@ -155,6 +155,20 @@ class CachedEncoder:
         cache = self.cache_for(prompt)
         return cache.encode(texts, lambda todo: self.encoder.encode(todo, prompt, desc))
 
+    def encode_counted(self, texts: list[str], prompt: str = "", desc: str = "encoding") -> tuple[np.ndarray, dict[str, int]]:
+        """:meth:`encode` through the wrapped encoder's ``encode_counted``, and what was computed:
+        ``{"encoded": texts not in the cache, "tokens": their non-padding tokens, "padded_tokens": with padding}``."""
+        counts = {"encoded": 0, "tokens": 0, "padded_tokens": 0}
+
+        def compute(todo: list[str]) -> np.ndarray:
+            vectors, tokens, padded = self.encoder.encode_counted(todo, prompt, desc)
+            counts["encoded"] += len(todo)
+            counts["tokens"] += tokens
+            counts["padded_tokens"] += padded
+            return vectors
+
+        return self.cache_for(prompt).encode(texts, compute), counts
+
     @property
     def stats(self) -> dict[str, int]:
         caches = self.caches.values()

@@ -104,7 +104,12 @@ class LuceneBM25:
                 bar.update(len(ids))
         searcher.close()
         phases["search"] = time.perf_counter() - start
-        counters = {"index": relative_to(index_path, cache_dir()), "index_reused": reused}  # the index: under the cache dir
+        index_bytes = sum(path.stat().st_size for path in index_path.rglob("*") if path.is_file())  # the Lucene index on disk
+        counters = {
+            "index": relative_to(index_path, cache_dir()),
+            "index_reused": reused,
+            "index_bytes": index_bytes,
+        }  # under the cache dir
         return RetrievalResult(run, phase_times=phases, counters=counters)
 
     def describe(self) -> dict:

@@ -75,9 +75,21 @@ def git_commit() -> str | None:
         return None
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str | None:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), or None."""
+    try:
+        for line in Path(cpuinfo).read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip() or None
+    except OSError:
+        return None
+    return None
+
+
 def hardware(device: str | None) -> dict[str, object]:
     info: dict[str, object] = {"platform": platform.platform(), "machine": platform.machine(), "processor": platform.processor() or None}
     info["cpu_count"] = os.cpu_count()
+    info["cpu_model"] = cpu_model()  # platform.processor() is often just "x86_64"; the board's speed column names the CPU
     if device and device.startswith("cuda"):
         import torch
 
@@ -91,6 +103,19 @@ def peak_memory_mb() -> float:
     """Peak resident memory of this process (Linux reports KiB)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def precision_record(numerics: dict | None, counters: dict) -> dict:
+    """A precision variant's entry under the manifest's ``precision_variants``: its numerics and its own pass.
+
+    ``numerics`` is the variant encoder's (:func:`runners.precision.numerics`: dtype, kernels, CPU
+    features used); ``counters`` holds its ``encode_pass`` (:mod:`runners.pass_meter`: docs/s,
+    tokens/s, peak RSS of that pass) and its Matryoshka sizes.
+    """
+    record = {"numerics": numerics, **counters.get("encode_pass", {}), "encoding_passes": 1}
+    if counters.get("matryoshka_dims"):
+        record["matryoshka_dims"] = counters["matryoshka_dims"]
+    return record
 
 
 def config_sha256(config_dump: dict) -> str:

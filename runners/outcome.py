@@ -22,7 +22,7 @@ class RunOutcome:
     started_at: datetime
     finished_at: datetime
     metric_spec: dict = field(default_factory=dict)
-    # extra score sets from the same run, e.g. {"dim=64": {...}} for Matryoshka truncations (runners/matryoshka.py)
+    # extra score sets from the same run, e.g. {"dim=64": {...}} for Matryoshka truncations (common/variants.py)
     variant_scores: dict[str, dict[str, MetricResult]] = field(default_factory=dict)
     # how many judged items the model gave any answer for (BEIR: judged queries with at least one
     # hit); None where every item gets one by construction (STS pairs, Tatoeba sentences, ARO cases)

@@ -29,7 +29,7 @@ class RetrievalResult:
     """One ``retrieve()`` call: the top hits per query and what the call measured.
 
     ``variants``: extra runs from the same encoding, by variant name (Matryoshka ``dim=64``:
-    :mod:`runners.matryoshka`); ``phase_times``: seconds per phase (``encode_corpus``,
+    :mod:`common.variants`); ``phase_times``: seconds per phase (``encode_corpus``,
     ``search``, …); ``counters``: facts of this call for the manifest (documents per second,
     vocabulary size, the Lucene index used, …).
     """

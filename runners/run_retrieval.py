@@ -19,7 +19,8 @@ from benchmarks.contract import Task
 from benchmarks.metrics.retrieval import DEFAULT_DEPTH, evaluated_ranking
 from benchmarks.registry import get_benchmark
 from common import rankings
-from runners.manifest import build_manifest
+from common.variants import parse_variant, variant_name
+from runners.manifest import build_manifest, precision_record
 from runners.outcome import RunOutcome
 from runners.session import ModelSession
 
@@ -61,6 +62,19 @@ def run_retrieval(session: ModelSession, task: Task) -> RunOutcome:
     t0 = time.perf_counter()
     ranking = rankings.encode("ranking", evaluated_ranking(data.qrels, run, depth=depth, remove_identical_ids=remove))
     phases["encode_ranking"] = time.perf_counter() - t0
+
+    # precision variants (``precisions:``): each its own encoding pass; its sizes come from that pass
+    precision_variants: dict[str, dict] = {}
+    for precision in session.config.precisions or []:
+        t0 = time.perf_counter()
+        precise = session.retriever_at(precision)
+        at = precise.retrieve(data.corpus, data.queries, k, data.sha256)
+        phases[f"retrieve_{precision}"] = time.perf_counter() - t0
+        variant_scores[precision] = benchmark.evaluate(task, data, at.run).scores
+        for name, variant_run in at.variants.items():
+            variant_scores[variant_name(parse_variant(name).dim, precision=precision)] = benchmark.evaluate(task, data, variant_run).scores  # type: ignore[union-attr]
+        non_finite += sum(1 for hits in at.run.values() for score in hits.values() if not math.isfinite(score))
+        precision_variants[precision] = precision_record(session.sentence_encoder_at(precision).numerics(), at.counters)  # type: ignore[attr-defined]
     finished = datetime.now(UTC)
     manifest = build_manifest(
         session.config,
@@ -74,6 +88,7 @@ def run_retrieval(session: ModelSession, task: Task) -> RunOutcome:
         extra={
             "search": {"hits_retrieved": k, "depth_evaluated": depth, "remove_identical_ids": remove},
             "artifacts": {"ranking": ranking.manifest_entry()},
+            **({"precision_variants": precision_variants} if precision_variants else {}),
         },
     )
     return RunOutcome(

@@ -3,7 +3,7 @@
 One template for all of them (:class:`benchmarks.contract.SentenceBenchmark`): the benchmark
 says which texts to embed (``texts``); each distinct text is encoded once, in first-seen order,
 through the session's sentence encoder (no retriever is built); the benchmark scores the
-embeddings (``evaluate``), and again for each Matryoshka size (:mod:`runners.matryoshka`) on
+embeddings (``evaluate``), and again for each Matryoshka size (:mod:`common.variants`) on
 the first ``d`` coordinates of the same embeddings.
 
 Prompt: these tasks are symmetric, so every text gets the same treatment: the config's
@@ -27,8 +27,8 @@ import numpy as np
 from benchmarks.contract import SentenceBenchmark, SentenceEmbeddings, Task
 from benchmarks.registry import get_benchmark
 from common import rankings
-from runners.manifest import build_manifest
-from runners.matryoshka import variant_dims, variant_name
+from common.variants import variant_dims, variant_name
+from runners.manifest import build_manifest, precision_record
 from runners.outcome import RunOutcome
 from runners.protocols import SentenceEncoder
 from runners.session import ModelSession
@@ -38,9 +38,18 @@ log = logging.getLogger(__name__)
 
 def encode_unique(encoder: SentenceEncoder, texts: Sequence[str], prompt: str, desc: str) -> tuple[np.ndarray, dict[str, int]]:
     """Embeddings of the distinct texts (first-seen order) and text -> row; no text is encoded twice."""
+    matrix, row, _ = encode_unique_pass(encoder, texts, prompt, desc)
+    return matrix, row
+
+
+def encode_unique_pass(encoder: SentenceEncoder, texts: Sequence[str], prompt: str, desc: str) -> tuple[np.ndarray, dict[str, int], dict]:
+    """:func:`encode_unique`, and the pass's record (docs/s, tokens/s, peak memory) where the encoder measures one."""
     unique = list(dict.fromkeys(texts))
-    embeddings = encoder.encode(unique, prompt, desc)
-    return embeddings, {text: row for row, text in enumerate(unique)}
+    encode_pass = getattr(encoder, "encode_pass", None)  # the dense encoder measures its pass; a stand-in need not
+    if encode_pass is None:
+        return encoder.encode(unique, prompt, desc), {text: row for row, text in enumerate(unique)}, {}
+    embeddings, stats = encode_pass(unique, prompt, desc)
+    return embeddings, {text: row for row, text in enumerate(unique)}, stats.summary()
 
 
 def mteb_pairwise_similarity(embeddings1: np.ndarray, embeddings2: np.ndarray, similarity: str) -> np.ndarray:
@@ -73,7 +82,8 @@ def run_sentences(session: ModelSession, task: Task) -> RunOutcome:
     phases["load_data"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    matrix, row = encode_unique(encoder, benchmark.texts(task, data), config.query_prompt, f"encoding {task.id}")
+    texts = benchmark.texts(task, data)
+    matrix, row, encode_pass = encode_unique_pass(encoder, texts, config.query_prompt, f"encoding {task.id}")
     phases["encode"] = time.perf_counter() - t0
     log.info("%s: %s, %d distinct sentences", task.id, ", ".join(f"{n:,} {what}" for what, n in loaded.counts.items()), len(row))
 
@@ -83,6 +93,27 @@ def run_sentences(session: ModelSession, task: Task) -> RunOutcome:
     dims = variant_dims(config.dims, int(matrix.shape[1]), config.name)
     variants = {variant_name(dim): benchmark.evaluate(task, data, embeddings.truncated(dim)).scores for dim in dims}
     phases["evaluate"] = time.perf_counter() - t0
+    non_finite = int(matrix.size - np.isfinite(matrix).sum())
+
+    # precision variants (``precisions:``): each its own encoding pass, its sizes from that pass
+    precision_variants: dict[str, dict] = {}
+    for precision in config.precisions or []:
+        t0 = time.perf_counter()
+        precise = session.sentence_encoder_at(precision)
+        at_matrix, at_row, at_pass = encode_unique_pass(precise, texts, config.query_prompt, f"encoding {task.id} ({precision})")
+        at = SentenceEmbeddings(at_matrix, at_row, precise.similarity, mteb_pairwise_similarity)
+        variants[variant_name(precision=precision)] = benchmark.evaluate(task, data, at).scores
+        for dim in dims:
+            variants[variant_name(dim, precision=precision)] = benchmark.evaluate(task, data, at.truncated(dim)).scores
+        phases[f"encode_evaluate_{precision}"] = time.perf_counter() - t0
+        non_finite += int(at_matrix.size - np.isfinite(at_matrix).sum())
+        precision_variants[precision] = precision_record(
+            precise.numerics(),
+            {  # type: ignore[attr-defined]
+                "encode_pass": at_pass,
+                "matryoshka_dims": dims,
+            },
+        )
 
     # ranked lists the benchmark keeps with the run (Tatoeba: each sentence's neighbour), as configured only
     artifacts = {kind: rankings.encode(kind, ranked) for kind, ranked in evaluation.rankings.items()}  # type: ignore[arg-type]
@@ -102,9 +133,10 @@ def run_sentences(session: ModelSession, task: Task) -> RunOutcome:
             "sentences_per_s": round(len(row) / max(phases["encode"], 1e-9), 1),
             "matryoshka_dims": dims,
             **({"artifacts": {kind: a.manifest_entry() for kind, a in artifacts.items()}} if artifacts else {}),
+            **({"encode_pass": encode_pass} if encode_pass else {}),
+            **({"precision_variants": precision_variants} if precision_variants else {}),
         },
     )
-    non_finite = int(matrix.size - np.isfinite(matrix).sum())
     return RunOutcome(
         config.name,
         task.id,

@@ -58,6 +58,7 @@ class ModelSession:
         self._sentence_encoder = sentence_encoder
         self._image_text_scorer = image_text_scorer
         self._unreported_load_s: float | None = None
+        self._precision_retrievers: dict[str, Retriever] = {}
 
     def _check(self, capability: Capability) -> None:
         if capability not in BACKEND_CAPABILITIES.get(self.config.backend, frozenset()):
@@ -95,6 +96,18 @@ class ModelSession:
                     self._loaded(retriever.loaded.seconds)
             self._retriever = retriever
         return self._retriever
+
+    def sentence_encoder_at(self, precision: str) -> SentenceEncoder:
+        """The sentence encoder in a precision variant (config ``precisions``; dense only): the loaded model, converted once."""
+        return self.sentence_encoder.at_precision(precision)  # type: ignore[attr-defined]  # DenseSentenceEncoder
+
+    def retriever_at(self, precision: str) -> Retriever:
+        """The dense retriever over :meth:`sentence_encoder_at` ``(precision)``: its own encoding pass, its own cache key."""
+        if precision not in self._precision_retrievers:
+            from runners.dense_retriever import DenseRetriever
+
+            self._precision_retrievers[precision] = DenseRetriever(self.sentence_encoder_at(precision))  # type: ignore[arg-type]
+        return self._precision_retrievers[precision]
 
     @property
     def image_text_scorer(self) -> ImageTextScorer:

@@ -136,6 +136,7 @@ class SpladeRetriever:
             "query_nonzeros_mean": round(float(query_nnz.mean()), 2) if len(query_nnz) else 0.0,
             "query_nonzeros_max": int(query_nnz.max()) if len(query_nnz) else 0,
             "corpus_docs_per_s": round(len(doc_ids) / max(phases["encode_corpus"], 1e-9), 1),
+            "index_bytes": int(docs.data.nbytes + docs.indices.nbytes + docs.indptr.nbytes),  # the CSR matrix searched
         }
         run = {
             qid: {doc_ids[j]: score for j, score in zip(index, scores, strict=True)}

@@ -16,6 +16,7 @@ import yaml
 from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from common.errors import UserError
+from common.variants import check_precisions
 from submissions.fusion import FusionSettings
 from submissions.strict import StrictModel
 
@@ -201,6 +202,8 @@ class ModelConfig(StrictModel):
     search: Literal["exact", "faiss-flat", "faiss-hnsw"] = "exact"
     # Matryoshka: also evaluate these truncated embedding sizes, from the same encoding pass
     dims: list[Annotated[int, Field(gt=0, le=MAX_EMBEDDING_DIM)]] | None = Field(None, min_length=1, max_length=MAX_DIMS)
+    # precision variants (common/variants.py): each from its own encoding pass, scored beside the fp32 main cell
+    precisions: list[str] | None = Field(None, min_length=1)
     query_prompt: str = ""
     document_prompt: str = ""
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
@@ -235,6 +238,11 @@ class ModelConfig(StrictModel):
             raise ValueError(f"{', '.join(map(str, twice))} listed more than once; give each size once")
         return value
 
+    @field_validator("precisions")
+    @classmethod
+    def _known_precisions(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_precisions(value)
+
     @model_validator(mode="after")
     def _bm25_learns_nothing(self) -> ModelConfig:
         """BM25 has no training data: left out, it is declared empty (zero-shot everywhere), not unknown."""
@@ -260,6 +268,10 @@ class ModelConfig(StrictModel):
                 f"dims: {max(self.dims)} exceeds metadata.embedding_dim {self.metadata.embedding_dim}; "
                 "Matryoshka sizes truncate the embedding"
             )
+        if self.precisions and self.backend != "dense":
+            raise ValueError("precisions (bf16, fp16, int8 variants) apply to backend dense only")
+        if self.precisions and self.dtype != "float32":
+            raise ValueError(f"precisions need dtype: float32: the main cell is the fp32 reference (dtype is {self.dtype})")
         if self.aro_fp16 and self.backend != "clip":
             raise ValueError("aro_fp16 (ARO's float16 arithmetic) applies to backend clip only")
         if self.bm25 is not None and self.bm25.engine == "bm25s" and self.bm25.fields != "flat":

@@ -3,7 +3,8 @@
 ``/plots/params.png``      benchmark mean vs parameters (complete rows only, log x)
 ``/plots/bars.png``        per-dataset main scores of one or more models (``model=`` repeated)
 ``/plots/dims.png``        quality vs embedding dimension, from Matryoshka ``dim=N`` score variants
-``/plots/throughput.png``  quality vs encode throughput (documents encoded per second)
+``/plots/throughput.png``  quality vs encode throughput (documents encoded per second); precision variants
+                           (``int8``, ``bf16``) as hollow points joined to their fp32 parent
 
 All take ``benchmark=`` and the table filters.  A figure is rendered once per (data version,
 canonical filters) and served with an ETag, so browsers revalidate cheaply.
@@ -31,8 +32,9 @@ import threading
 from flask import Blueprint, Response, abort, request
 
 from leaderboard.views.labels import benchmark_name
+from leaderboard.views.precision import precision_points
 from leaderboard.views.snapshot import ModelInfo
-from web.cache import cache, snapshot, version
+from web.cache import cache, db_session, snapshot, version
 from web.filters import Filters, request_filters
 from web.plot_data import bar_columns, bar_rows, dims_lines, params_rows, throughput_points
 from web.views import benchmarks
@@ -280,6 +282,14 @@ def render_throughput(benchmark: str, filters: Filters) -> bytes:
     ax = fig.add_subplot()
     xs = [p[0] for p in points]
     ax.scatter(xs, [p[1] for p in points], c=[_color(p[2]) for p in points], s=28, edgecolors="white", linewidths=0.5)
+    # precision variants (int8, bf16, …): hollow points joined to their fp32 parent by a thin line
+    variants = precision_points(db_session(), table)
+    for x, y, model, _devices in points:
+        for point in variants.get(model.id, []):
+            xs.append(point.docs_per_s)
+            ax.plot([x, point.docs_per_s], [y, point.mean], color=_color(model), linewidth=0.8, alpha=0.7)
+            ax.scatter([point.docs_per_s], [point.mean], s=22, facecolors="white", edgecolors=_color(model), linewidths=1.0)
+            ax.annotate(point.precision, (point.docs_per_s, point.mean), fontsize=6.5, xytext=(3, -8), textcoords="offset points")
     ax.set_xscale("log")
     ax.margins(x=0.12)
     _human_log_axis(ax.xaxis, xs)

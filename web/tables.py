@@ -11,7 +11,7 @@ import csv
 import io
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flask import Response
@@ -20,6 +20,7 @@ from leaderboard.serialize import csv_cell, dumps
 from leaderboard.views.board import BoardRow, BoardTable, OverallRow
 from leaderboard.views.models import model_fields
 from leaderboard.views.snapshot import ModelInfo
+from leaderboard.views.speed import Speed
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 5000
@@ -58,14 +59,21 @@ def paginate(items: Sequence, page: int | str | None, per_page: int | str | None
 
 
 # ------------------------------------------------------------------ benchmark tables
-def sort_rows(table: BoardTable, sort: str, order: str) -> list[BoardRow]:
-    """Rows ordered by ``sort`` (``mean``/``rank``, ``model``, ``params`` or a task id).
+def sort_rows(table: BoardTable, sort: str, order: str, speeds: Mapping[int, Speed] | None = None) -> list[BoardRow]:
+    """Rows ordered by ``sort`` (``mean``/``rank``, ``model``, ``params``, ``speed`` or a task id).
 
     Rows without a value for the sort key (a missing or excluded cell, an unknown size, a
-    partial mean) always come last, whatever the direction.
+    partial mean, no measured throughput) always come last, whatever the direction.
+    ``speed`` sorts by encode throughput (``speeds``: :func:`leaderboard.views.speed.board_speeds`);
+    the page warns when the rows sorted were measured on different hardware.
     """
     descending = order != "asc"
     rows = table.rows
+    if sort == "speed":
+        rate = {model_id: speed.docs_per_s for model_id, speed in (speeds or {}).items() if speed.docs_per_s is not None}
+        sign = -1 if descending else 1
+        measured = sorted((r for r in rows if r.model.id in rate), key=lambda r: (sign * rate[r.model.id], r.model.name))
+        return measured + [r for r in rows if r.model.id not in rate]
     if sort in ("", "mean", "rank"):
         complete = [r for r in rows if r.complete]
         partial = [r for r in rows if not r.complete]

@@ -13,6 +13,7 @@ from leaderboard.views.models import ModelView, model_view
 from leaderboard.views.reproductions import Reproduction, main_reproductions
 from leaderboard.views.runs import RunView, run_view
 from leaderboard.views.snapshot import TaskInfo, known_benchmarks, registered_tasks
+from leaderboard.views.speed import Speed, board_speeds
 from leaderboard.views.tasks import TaskView, task_view
 from web.cache import db_session, memo, snapshot
 from web.filters import Filters
@@ -72,6 +73,11 @@ def run(run_id: int) -> RunView | None:
     """The run, or None when there is no such run or its model is not published."""
     snap = snapshot()
     return memo(("run", run_id), lambda: run_view(db_session(), snap, run_id))
+
+
+def speeds(benchmark: str) -> dict[int, Speed]:
+    """model id -> the board's speed column on ``benchmark`` (throughput on its hardware, bytes per document)."""
+    return memo(("speeds", benchmark), lambda: board_speeds(db_session(), benchmark))
 
 
 def grades() -> dict[tuple[int, str], Reproduction]:

@@ -95,10 +95,10 @@ def demo_rows(db_url: str) -> None:
     """Synthetic, clearly named rows stored through the normal write path (record_run)."""
     from benchmarks.metrics.retrieval import MetricResult
     from benchmarks.registry import all_tasks
+    from common.variants import variant_name
     from leaderboard.db import make_engine, session_factory
     from leaderboard.store import record_run
     from runners.manifest import build_manifest
-    from runners.matryoshka import variant_name
     from runners.outcome import RunOutcome
     from submissions.schema import ModelConfig
 

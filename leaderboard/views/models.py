@@ -12,6 +12,7 @@ from benchmarks.contract import DATA_DIFFERENCE_KEY
 from benchmarks.zero_shot import UNKNOWN, training_match
 from leaderboard.grading import Numerics, grade, tolerance_rule
 from leaderboard.views.labels import benchmark_name, metric_label, task_metrics
+from leaderboard.views.precision import PrecisionRow, precision_rows
 from leaderboard.views.reproductions import Reproduction, reported_scores, reproductions
 from leaderboard.views.runs import MetricColumn, RunSummary, model_runs
 from leaderboard.views.snapshot import ModelInfo, Snapshot, TaskInfo, known_benchmarks, task_order
@@ -115,6 +116,7 @@ class ModelView:
     blocks: list[ScoreBlock] = field(default_factory=list)
     all_commands: dict[str, str] = field(default_factory=dict)
     related: list[Related] = field(default_factory=list)
+    precisions: list[PrecisionRow] = field(default_factory=list)  # quality vs throughput per precision (leaderboard/views/precision.py)
 
 
 def _result(model: ModelInfo, run: RunSummary, task: TaskInfo | None) -> ModelResult:
@@ -295,4 +297,5 @@ def model_view(session: Session, snap: Snapshot, model: ModelInfo, registered: d
             loaded=(r.manifest.get("weights_sha256") or {} for r in runs if r.manifest),
             name=model.name,
         ),
+        precisions=precision_rows((r.run, r.task) for r in results),
     )

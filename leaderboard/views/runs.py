@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from common.variants import variant_dim, variant_order
 from leaderboard import schema
 from leaderboard.views.labels import metric_definition, metric_label, task_metrics
 from leaderboard.views.snapshot import ModelInfo, Snapshot, TaskInfo, public_models
@@ -106,21 +106,7 @@ def model_runs(session: Session, model_id: int, *, with_manifest: bool = True) -
 
 
 # ------------------------------------------------------------------ variants
-_DIM = re.compile(r"^dim=(\d+)$")
-
-
-def variant_dim(variant: str) -> int | None:
-    """The embedding size of a Matryoshka variant ("dim=64" -> 64); None for another variant (ARO's "fp16-aro")."""
-    match = _DIM.match(variant)
-    return int(match[1]) if match else None
-
-
-def variant_order(variant: str) -> tuple:
-    """Display order: the run as configured, then Matryoshka sizes from the largest, then other variants."""
-    if variant == "":
-        return (0, 0, "")
-    dim = variant_dim(variant)
-    return (1, -dim, variant) if dim is not None else (2, 0, variant)
+# names, sizes, precisions and display order: common/variants.py (one definition for runners and views)
 
 
 # ------------------------------------------------------------------ the run view

@@ -19,10 +19,10 @@ from sqlalchemy import text
 from benchmarks.contract import Task
 from benchmarks.metrics.retrieval import MetricResult
 from benchmarks.registry import all_tasks
+from common.variants import variant_name
 from leaderboard.db import make_engine, session_factory
 from leaderboard.store import record_run
 from runners.manifest import build_manifest
-from runners.matryoshka import variant_name
 from runners.outcome import RunOutcome
 from submissions.registry import reference_configs
 from submissions.schema import ModelConfig

@@ -2,7 +2,7 @@
 
 One run (SciFact encoding takes minutes on a CPU) checks both claims: every size comes from the
 same two encode calls, and the 384 size is the full run itself (the main cell, not a second
-variant: runners/matryoshka.py), which reproduces MTEB's published nDCG@10.
+variant: common/variants.py), which reproduces MTEB's published nDCG@10.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.registry import get_task
+from common.variants import variant_name
 from runners.dense import DenseEncoder
 from runners.execute import run_model_on_task
-from runners.matryoshka import variant_name
 from submissions.registry import resolve_model
 
 pytestmark = pytest.mark.integration
@@ -22,13 +22,13 @@ DIMS = [64, 128, 256, 384]
 
 def test_minilm_dims_from_one_pass_and_384_is_the_run_itself(shared_data, monkeypatch):
     calls: list[int] = []
-    original = DenseEncoder.encode
+    original = DenseEncoder.encode_counted
 
     def counted(self, texts, prompt="", desc="encoding"):
         calls.append(len(texts))
         return original(self, texts, prompt, desc)
 
-    monkeypatch.setattr(DenseEncoder, "encode", counted)
+    monkeypatch.setattr(DenseEncoder, "encode_counted", counted)
     config, _ = resolve_model("all-MiniLM-L6-v2")
     outcome = run_model_on_task(config.model_copy(update={"dims": DIMS}), get_task("beir/scifact"))
     assert calls == [5183, 300]  # the corpus once and the queries once, for every size

@@ -47,7 +47,7 @@ def test_benchmark_table_rows(seeded, client):
     rows = {r["model"]: r for r in body["rows"]}
     row_fields = {"rank", "model", "parameters", "families", "license", "open_weights", "reference", "scores", "run_ids"}
     row_fields |= {"not_zero_shot", "zero_shot", "mean", "mean_covers", "complete", "n_scores", "mean_over_present"}
-    row_fields |= {"ci_low", "ci_high", "grade", "separable_from_above", "separability_p"}
+    row_fields |= {"ci_low", "ci_high", "grade", "separable_from_above", "separability_p", "speed"}
     for name, row in rows.items():
         assert set(row) == row_fields
         for task in BEIR_TASKS:

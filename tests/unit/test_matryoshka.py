@@ -25,20 +25,20 @@ def dense_config(folder, **overrides) -> ModelConfig:
 
 @pytest.fixture
 def counted_encode(monkeypatch):
-    """Count DenseEncoder.encode calls (one per corpus or query set means one encoding pass)."""
+    """Count DenseEncoder.encode_counted calls (one per corpus or query set means one encoding pass)."""
     calls: list[int] = []
-    original = DenseEncoder.encode
+    original = DenseEncoder.encode_counted
 
     def encode(self, texts, prompt="", desc="encoding"):
         calls.append(len(texts))
         return original(self, texts, prompt, desc)
 
-    monkeypatch.setattr(DenseEncoder, "encode", encode)
+    monkeypatch.setattr(DenseEncoder, "encode_counted", encode)
     return calls
 
 
 def test_dims_come_from_one_encoding_pass_and_the_full_size_is_the_run_itself(tiny_task, tmp_path, counted_encode):
-    """The one full-size rule (runners/matryoshka.py): a size equal to the embedding is the main cell, never a variant."""
+    """The one full-size rule (common/variants.py): a size equal to the embedding is the main cell, never a variant."""
     folder = make_tiny_st_model(tmp_path / "m", normalize=True)  # hidden size 16
     outcome = run_model_on_task(dense_config(folder, dims=[8, 16, 4]), tiny_task)
     assert counted_encode == [5, 3]  # the corpus once, the queries once
@@ -68,11 +68,11 @@ def test_dense_retrieval_and_the_sentence_runner_apply_the_same_size_rule(tiny_t
 
 
 def test_variant_names_are_built_and_parsed_in_one_place():
-    from runners.matryoshka import parse_variant, variant_dims, variant_name
+    from common.variants import Variant, parse_variant, variant_dim, variant_dims, variant_name
 
-    assert variant_name(64) == "dim=64" and parse_variant("dim=64") == 64
+    assert variant_name(64) == "dim=64" and parse_variant("dim=64") == Variant(None, 64) and variant_dim("dim=64") == 64
     assert parse_variant("fp16-aro") is None and parse_variant("dim=") is None and parse_variant("dim=064") is None
-    assert parse_variant("") is None and parse_variant("dim=-8") is None
+    assert parse_variant("") == Variant() and parse_variant("dim=-8") is None and variant_dim("") is None
     assert variant_dims(None, 384, "m") == [] and variant_dims([384], 384, "m") == []
     assert variant_dims([256, 64, 64, 384, 128], 384, "m") == [64, 128, 256]
     with pytest.raises(UserError, match=r"model m: dims lists 512, 1024, but the model's embeddings have 384 dimensions"):

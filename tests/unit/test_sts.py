@@ -262,13 +262,13 @@ def test_run_stores_scores_per_pair_values_and_provenance(tiny_sts_task, tiny_de
     from runners.dense import DenseEncoder
 
     calls: list[tuple[list[str], str]] = []
-    original = DenseEncoder.encode
+    original = DenseEncoder.encode_counted
 
     def spy(self, texts, prompt="", desc=""):
         calls.append((list(texts), prompt))
         return original(self, texts, prompt, desc)
 
-    monkeypatch.setattr(DenseEncoder, "encode", spy)
+    monkeypatch.setattr(DenseEncoder, "encode_counted", spy)
     result = CliRunner().invoke(main, ["run", str(tiny_dense_config), "--tasks", tiny_sts_task.id], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "cosine_spearman=" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, request
 
 from leaderboard.views.board import BoardRow, BoardTable
+from leaderboard.views.speed import Speed
 from web import cellinfo, views
 from web.api import api
 from web.api.common import MAX_LIMIT, cached_json, int_arg, next_url
@@ -54,7 +55,19 @@ def _cell_fields(table: BoardTable, row: BoardRow, above: dict[int, BoardRow], i
     }
 
 
-def _row(table: BoardTable, row: BoardRow, above: dict[int, BoardRow], intervals, grades: dict) -> dict:
+def _speed(speed: Speed | None) -> dict | None:
+    """The board's speed column (leaderboard/views/speed.py); null when no run of the row measured anything."""
+    if speed is None:
+        return None
+    return {
+        "docs_per_s": speed.docs_per_s,
+        "bytes_per_doc": speed.bytes_per_doc,
+        "hardware": list(speed.machines),
+        "measured_runs": speed.runs,
+    }
+
+
+def _row(table: BoardTable, row: BoardRow, above: dict[int, BoardRow], intervals, grades: dict, speeds: dict | None = None) -> dict:
     return {
         "rank": row.rank,
         "model": row.model.name,
@@ -73,6 +86,7 @@ def _row(table: BoardTable, row: BoardRow, above: dict[int, BoardRow], intervals
         "n_scores": row.n_present,
         "mean_over_present": row.mean_over_present,
         **_cell_fields(table, row, above, intervals, grades),
+        "speed": _speed((speeds or {}).get(row.model.id)),
     }
 
 
@@ -87,7 +101,8 @@ def benchmark(benchmark: str):
         table = views.board(benchmark, filters)
         sort = request.args.get("sort", "")
         order = "asc" if request.args.get("order", "asc" if sort == "model" else "desc") == "asc" else "desc"
-        rows = sort_rows(table, sort, order)
+        speeds = views.speeds(benchmark)
+        rows = sort_rows(table, sort, order, speeds)
         limit = int_arg("limit", len(rows) or 1, MAX_LIMIT, low=1)
         offset = int_arg("offset", 0, 10**9)
         shown = rows[offset : offset + limit]
@@ -108,7 +123,7 @@ def benchmark(benchmark: str):
                 {"task": h.task.id, "dataset": h.task.dataset, "main_score": h.task.main_score, "main_score_label": h.metric_label}
                 for h in table.headers
             ],
-            "rows": [_row(table, row, above, intervals, grades) for row in shown],
+            "rows": [_row(table, row, above, intervals, grades, speeds) for row in shown],
         }
 
     return cached_json(build)

@@ -8,6 +8,7 @@ from leaderboard.views.first_run import first_run, first_task
 from leaderboard.views.labels import benchmark_blurb, benchmark_name
 from leaderboard.views.runs import has_dim_variants, throughputs
 from leaderboard.views.snapshot import registered_tasks
+from leaderboard.views.speed import mixed_hardware
 from web import plot_data, views
 from web.cache import cached_response, db_session, memo, snapshot
 from web.filters import request_filters
@@ -26,7 +27,8 @@ def benchmark_page(benchmark: str):
     filters = request_filters()
     table = views.board(benchmark, filters)
     sort, order = sort_args()
-    rows = memo(("sorted", benchmark, filters.key(), sort, order), lambda: sort_rows(table, sort, order))
+    speeds = views.speeds(benchmark)
+    rows = memo(("sorted", benchmark, filters.key(), sort, order), lambda: sort_rows(table, sort, order, speeds))
     fmt = request.args.get("format")
     if fmt:
         columns, records = board_records(table, rows)
@@ -35,13 +37,17 @@ def benchmark_page(benchmark: str):
         if response is not None:
             return response
     page = paginate(rows, request.args.get("page"), request.args.get("per_page"))
-    renderer = memo(("rows", benchmark, filters.key()), lambda: RowRenderer(table, ColumnBands.of(table, table.rows), views.grades()))
+    renderer = memo(
+        ("rows", benchmark, filters.key()), lambda: RowRenderer(table, ColumnBands.of(table, table.rows), views.grades(), speeds)
+    )
     renderer.prepare(page.items)
     shown = {c.id for c in table.columns}
     without = [t for t in registered_tasks().values() if t.benchmark == benchmark and t.id not in shown]
     top_models = [r.model.name for r in rows if r.complete][:5] or [r.model.name for r in rows][:5]
     notes = {kind: plot_data.note(kind, benchmark, filters) for kind in ("params", "throughput", "dims")}
     notes["bars"] = plot_data.note("bars", benchmark, names=tuple(top_models[:3]))
+    shown_speeds = [speeds[r.model.id] for r in rows if r.model.id in speeds]
+    machines = mixed_hardware(shown_speeds)
     return render_template(
         "benchmark.html",
         benchmark=benchmark,
@@ -62,4 +68,6 @@ def benchmark_page(benchmark: str):
         has_dims=memo(("has_dims", benchmark), lambda: has_dim_variants(db_session(), benchmark)),
         has_throughput=memo(("has_tp", benchmark), lambda: bool(throughputs(db_session(), benchmark))),
         plot_query=filters.query(benchmark=benchmark),
+        speed_machines=machines,
+        speed_sort_mixes_hardware=sort == "speed" and len(machines) > 1,
     )

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from leaderboard.views.board import BoardRow, BoardTable
 from leaderboard.views.reproductions import Reproduction
+from leaderboard.views.speed import Speed
 from web import cellinfo, confidence
 from web.cache import run_stats
 from web.formatting import human_count
@@ -26,10 +27,17 @@ class RowRenderer:
     of text from the database goes through :func:`markupsafe.escape`.
     """
 
-    def __init__(self, table: BoardTable, bands: ColumnBands, grades: dict[tuple[int, str], Reproduction] | None = None) -> None:
+    def __init__(
+        self,
+        table: BoardTable,
+        bands: ColumnBands,
+        grades: dict[tuple[int, str], Reproduction] | None = None,
+        speeds: dict[int, Speed] | None = None,
+    ) -> None:
         self.table = table
         self.bands = bands
         self.grades = grades or {}  # (model id, task id) -> Reproduction of the main score
+        self.speeds = speeds or {}  # model id -> the speed column (leaderboard.views.speed)
         self.rows: dict[int, Markup] = {}
         self.run_prefix = url_for("pages.run_page", run_id=0)[:-1]
         self.labels = [escape(task.dataset) for task in table.columns]
@@ -109,5 +117,21 @@ class RowRenderer:
                 f'<td class="mean partial" title="{row.n_present} of {n_columns} tasks{over} — not comparable, not ranked">'
                 f"partial {row.n_present}/{n_columns}</td>"
             )
+        parts.append(speed_cell(self.speeds.get(model.id)))
         parts.append("</tr>")
         return Markup("".join(parts))
+
+
+def speed_cell(speed: Speed | None) -> str:
+    """The speed column: docs/s on its hardware and bytes per document, the hardware named in the tooltip."""
+    if speed is None:
+        return '<td class="missing speed" title="no throughput or size recorded by this row&#39;s runs">–</td>'
+    rate = human_count(round(speed.docs_per_s)) if speed.docs_per_s else "–"
+    size = byte_size(speed.bytes_per_doc) if speed.bytes_per_doc else "–"
+    mixed = ' <span class="badge mixed">mixed hw</span>' if speed.mixed else ""
+    return f'<td class="num speed" title="{escape(speed.tooltip)}">{rate}/s · {size}{mixed}</td>'
+
+
+def byte_size(value: float) -> str:
+    """1536 → "1.5 KiB"; 384 → "384 B"."""
+    return f"{value / 1024:.1f} KiB" if value >= 1024 else f"{value:.0f} B"
