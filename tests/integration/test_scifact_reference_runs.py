@@ -46,7 +46,7 @@ def test_bm25s_flat_within_001_of_lucene_and_metrics_equal_pytrec_eval(shared_da
     config, _ = resolve_model("bm25s-flat")
     task = get_task("beir/scifact")
     data = load_split(task.folder, task.split, task.id)
-    run = build_retriever(config).retrieve(data.corpus, data.queries, 1001, data.sha256)
+    run = build_retriever(config).retrieve(data.corpus, data.queries, 1001, data.sha256).run
     ours = evaluate_retrieval(data.qrels, run, remove_identical_ids=True)
     assert abs(ours["ndcg_at_10"].value - reported("bm25-flat", "ndcg_at_10")) < 0.01
 
