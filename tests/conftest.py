@@ -70,6 +70,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in DB_FREE_MODULES:
             item.add_marker(pytest.mark.no_db)
+        # every test under tests/integration is an integration test, marked here once: a new file that
+        # forgot its pytestmark would otherwise run its real models in the PostgreSQL pass too
+        if item.module is not None and item.module.__name__.startswith("tests.integration."):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(autouse=True)
