@@ -60,7 +60,8 @@ def first_run(task_id: str) -> FirstRun | None:
                     f"names the {benchmark.name} files to put under LEADERBOARD_DATA_DIR by hand (docs/offline.md: where they come from)",
                 )
             )
-    able = [c for c in _references() if backend_supports(c.backend, benchmark.capability)]
+    # a fusion model is no first run: it is computed from other models' stored runs of the task
+    able = [c for c in _references() if backend_supports(c.backend, benchmark.capability) and c.backend != "fusion"]
     if able:
         # the smallest; among BM25s the one without a JVM (bm25s), since it needs no extra at all
         model = min(able, key=lambda c: (c.metadata.parameters or 0, bool(c.bm25 and c.bm25.engine == "lucene"), c.name.lower()))

@@ -60,7 +60,7 @@ def test_splade_hash_mismatch_too(tiny_task, tmp_path):
 
 def test_unknown_backend(tiny_task, tmp_path):
     result, path = run_config(tmp_path, "name: x\nfamily: [dense]\nbackend: colbert\nweights: {path: /tmp}\n", tiny_task.id)
-    assert_one_line_error(result, str(path), "backend: Input should be 'bm25', 'dense', 'splade' or 'clip'")
+    assert_one_line_error(result, str(path), "backend: Input should be 'bm25', 'dense', 'splade', 'clip' or 'fusion'")
 
 
 def test_unknown_config_key(tiny_task, tmp_path):
