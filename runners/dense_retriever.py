@@ -55,7 +55,9 @@ class DenseRetriever:
             variants[variant_name(dim)] = self._search(query_ids, query_emb, doc_ids, doc_emb, k, dim=dim, normalize=renormalise)
             phases[f"search_{variant_name(dim)}"] = time.perf_counter() - start
         # this pass's own throughput (the corpus) and peak memory (corpus and queries): runners/pass_meter.py
-        encode_pass = corpus_pass.summary() | {"peak_rss_mb": round(max(corpus_pass.peak_rss_mb, query_pass.peak_rss_mb), 1)}
+        encode_pass = corpus_pass.summary()
+        # the corpus pass's record with the higher peak of the two passes (4 decimals, as every MB figure)
+        encode_pass["peak_rss_mb"] = max(encode_pass["peak_rss_mb"], round(query_pass.peak_rss_mb, 4))
         counters: dict[str, object] = {
             "corpus_docs_per_s": len(doc_ids) / max(phases["encode_corpus"], 1e-9),
             "embedding_dim": full_dim,

@@ -66,6 +66,9 @@ class PassStats:
         encoded = self.encoded if docs is None else docs
         measured = self.encoded > 0 and seconds > 0
         out = {key: round(value, 4) if isinstance(value, float) else value for key, value in asdict(self).items()}
+        # the peak is at least where the pass started: merged passes of one variant take the lowest
+        # start and the highest peak, which are read at different moments by different meters
+        out["peak_rss_mb"] = max(out["peak_rss_mb"], out["start_rss_mb"])
         out["docs_per_s"] = round(encoded / seconds, 2) if measured else None
         out["tokens_per_s"] = round(self.tokens / seconds, 1) if measured else None
         out["measured"] = "cold pass" if self.encoded == self.texts and measured else ("partly cached" if measured else "all cached")
