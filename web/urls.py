@@ -1,4 +1,7 @@
-"""Absolute URLs: on the configured public base URL (``LEADERBOARD_PUBLIC_URL``), never on a client's Host header."""
+"""Absolute URLs: on the configured public base URL (``LEADERBOARD_PUBLIC_URL``) when one is set, never then on a client's Host header.
+
+Without it (a development server) they are built on the request's own host, as Flask does.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Fuzzing the web entry points (JSON API and the submit form) with malformed and hostile input.
 
-Together with tests/unit/test_submission_fuzz.py (CLI and core, 500 examples) this makes the
+Together with tests/unit/test_submission_fuzz.py (CLI, core and end to end, 650 examples) this makes the
 issue's "≥ 500 hostile configs through all three entry points": 200 through the API and 150
 through the form here.  Every request must end in a stored submission or a clear refusal:
 never a 5xx, never a traceback, and nothing written for a refused config.
