@@ -8,7 +8,7 @@ from leaderboard.views.board import BoardRow, BoardTable
 from leaderboard.views.speed import Speed
 from web import cellinfo, views
 from web.api import api
-from web.api.common import MAX_LIMIT, cached_json, int_arg, next_url
+from web.api.common import cached_json, next_url, page_args
 from web.cache import cached_response, run_stats
 from web.filters import request_filters
 from web.tables import sort_rows
@@ -103,8 +103,7 @@ def benchmark(benchmark: str):
         order = "asc" if request.args.get("order", "asc" if sort == "model" else "desc") == "asc" else "desc"
         speeds = views.speeds(benchmark)
         rows = sort_rows(table, sort, order, speeds)
-        limit = int_arg("limit", len(rows) or 1, MAX_LIMIT, low=1)
-        offset = int_arg("offset", 0, 10**9)
+        limit, offset = page_args(len(rows) or 1)
         shown = rows[offset : offset + limit]
         above = cellinfo.rows_above(table)
         cellinfo.prepare_board(table, shown, above)

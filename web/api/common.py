@@ -44,6 +44,14 @@ def total_cached(what: str) -> Callable[[Callable[[], int]], int]:
     return lambda count: memo(("total", what, filters), count)
 
 
+MAX_OFFSET = 10**9
+
+
+def page_args(default_limit: int, max_limit: int = MAX_LIMIT) -> tuple[int, int]:
+    """A paged list's ``limit`` (1 to ``max_limit``) and ``offset``, read one way for every collection."""
+    return int_arg("limit", default_limit, max_limit, low=1), int_arg("offset", 0, MAX_OFFSET)
+
+
 def next_url(total: int, limit: int, offset: int) -> str | None:
     """The URL of the next page, or None on the last one."""
     if offset + limit >= total:

@@ -11,7 +11,7 @@ from leaderboard.views.runs import RunSummary, per_query_values, runs_page
 from leaderboard.views.scores import scores_page
 from web import views
 from web.api import api
-from web.api.common import MAX_LIMIT, bool_arg, cached_json, int_arg, iso, next_url, total_cached
+from web.api.common import bool_arg, cached_json, int_arg, iso, next_url, page_args, total_cached
 from web.cache import cached_response, db_session
 
 
@@ -19,8 +19,7 @@ from web.cache import cached_response, db_session
 @cached_response
 def scores():
     def build():
-        limit = int_arg("limit", 1000, MAX_LIMIT, low=1)
-        offset = int_arg("offset", 0, 10**9)
+        limit, offset = page_args(1000)
         total, records = scores_page(
             db_session(),
             model=request.args.get("model"),
@@ -57,8 +56,7 @@ def run_record(summary: RunSummary, model_name: str | None) -> dict:
 @cached_response
 def runs():
     def build():
-        limit = int_arg("limit", 100, MAX_LIMIT, low=1)
-        offset = int_arg("offset", 0, 10**9)
+        limit, offset = page_args(100)
         total, rows = runs_page(
             db_session(),
             model=request.args.get("model"),
@@ -169,8 +167,7 @@ def run_ranking(run_id: int):
     _, ranking = _visible_ranking(run_id)
 
     def build():
-        limit = int_arg("limit", 10, 100, low=1)
-        offset = int_arg("offset", 0, 10**9)
+        limit, offset = page_args(10, 100)
         depth = int_arg("depth", 1000, 1000, low=1)
         total = len(ranking)
         return {

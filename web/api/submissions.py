@@ -12,7 +12,7 @@ from common.errors import UserError
 from leaderboard.serialize import dumps
 from leaderboard.submissions import ADMIN_ACTIONS, apply_admin_action, find_submission, list_submissions
 from web.api import api
-from web.api.common import int_arg, next_url
+from web.api.common import next_url, page_args
 from web.cache import db_session
 from web.submissions.core import Refused, authenticate, create, form_input, json_input, submission_record, write_transaction
 
@@ -79,8 +79,7 @@ def submissions():
             token_id = authenticate(db_session(), _bearer()).id
         except Refused as refused:
             return _refused(refused.status, refused.message, refused.problems)
-    limit = int_arg("limit", 100, 1000, low=1)
-    offset = int_arg("offset", 0, 10**9)
+    limit, offset = page_args(100, 1000)
     total, rows = list_submissions(db_session(), token_id=token_id, state=request.args.get("state") or None, limit=limit, offset=offset)
     return {
         "total": total,
