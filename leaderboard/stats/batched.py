@@ -23,10 +23,10 @@ from leaderboard.stats.reference import (
     BOOTSTRAP_RESAMPLES,
     LEVEL,
     MATCH,
-    NO_SPREAD_EFFECT,
     PERMUTATIONS,
     SEED,
     Statistic,
+    effect_size,
     paired_randomization_test,
     statistic_for,
 )
@@ -212,10 +212,7 @@ def pair_effect(upper: Mapping[str, float], lower: Mapping[str, float]) -> PairE
     diff = difference(upper, lower)
     if diff.size < 2:
         return None
-    mean, sd = float(diff.mean()), float(diff.std(ddof=1))
-    if sd == 0:
-        return PairEffect(0.0 if mean == 0 else math.copysign(NO_SPREAD_EFFECT, mean), int(diff.size))
-    return PairEffect(mean / sd, int(diff.size))
+    return PairEffect(effect_size(diff), int(diff.size))
 
 
 def randomization_p_values(diffs: list[np.ndarray], *, chunk: int = 500) -> list[float | None]:

@@ -24,6 +24,24 @@ SEED = 0
 LEVEL = 0.95
 MATCH = 1e-6  # the statistic recomputed on all items must reproduce the stored score this closely
 NO_SPREAD_EFFECT = 1e6  # d_z of a difference that is the same non-zero number on every item (sd 0)
+NO_SPREAD = 1e-9  # a difference whose sd is below this fraction of its largest |value| is the same on every item, up to rounding
+
+
+def effect_size(diff: np.ndarray) -> float:
+    """Cohen's d_z of a paired difference: mean / sd (ddof 1).
+
+    A difference that is the same on every item has no spread and no finite d_z: it counts as
+    ±:data:`NO_SPREAD_EFFECT` (a huge effect, not none), and 0 when that difference is 0.
+    "The same" allows float rounding (:data:`NO_SPREAD`): thirty differences 0.4 − 0.3 and
+    0.2 − 0.1 are 0.1 give or take 3e-17, and mean / sd would print d_z = 3.5e15.
+    The one rule for the CLI's test and the site's cells.
+    """
+    mean = float(diff.mean())
+    sd = float(diff.std(ddof=1)) if diff.size > 1 else 0.0
+    if sd <= NO_SPREAD * float(np.abs(diff).max(initial=0.0)):
+        return 0.0 if mean == 0 else math.copysign(NO_SPREAD_EFFECT, mean)
+    return mean / sd
+
 
 Statistic = Literal["mean", "spearman", "pearson", "macro"]
 
@@ -85,14 +103,12 @@ def paired_randomization_test(
         patterns = np.random.default_rng(seed).choice(np.array([-1.0, 1.0]), size=(permutations, diff.size))
     permuted = np.abs((patterns * diff).mean(axis=1))
     extreme = int(np.count_nonzero(permuted >= observed - 1e-12))
-    sd = diff.std(ddof=1) if diff.size > 1 else 0.0
     return PairedTest(
         queries=len(shared),
         mean_a=float(np.mean([a[q] for q in shared])),
         mean_b=float(np.mean([b[q] for q in shared])),
         mean_difference=float(diff.mean()),
-        # a difference that is the same on every query has sd 0: call it a huge effect, not none
-        effect_size=float(diff.mean() / sd) if sd > 0 else (0.0 if diff.mean() == 0 else math.copysign(1e6, diff.mean())),
+        effect_size=effect_size(diff),
         p_value=extreme / len(patterns) if exact else (extreme + 1) / (permutations + 1),
         permutations=len(patterns),
     )

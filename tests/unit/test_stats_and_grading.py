@@ -64,8 +64,21 @@ def test_spearman_contributions_average_to_spearman():
 
 
 def test_constant_difference_is_a_large_effect_not_none():
-    result = paired_randomization_test({f"q{i}": 0.0 for i in range(30)}, {f"q{i}": 0.1 for i in range(30)})
-    assert result.effect_size > 1e3
+    """One rule for an sd-0 difference, in the CLI's test and in the site's batched cells."""
+    zero, tenth = {f"q{i}": 0.0 for i in range(30)}, {f"q{i}": 0.1 for i in range(30)}
+    # 0.1 up to float rounding: 0.4 - 0.3 and 0.2 - 0.1 differ in the 17th digit; mean / sd would be 3.5e15
+    low = {f"q{i}": (0.3, 0.1)[i % 2] for i in range(30)}
+    high = {f"q{i}": (0.4, 0.2)[i % 2] for i in range(30)}
+    cases = (
+        (zero, tenth, stats.NO_SPREAD_EFFECT),
+        (tenth, zero, -stats.NO_SPREAD_EFFECT),
+        (zero, zero, 0.0),
+        (low, high, stats.NO_SPREAD_EFFECT),
+    )
+    for a, b, expected in cases:
+        assert paired_randomization_test(a, b).effect_size == expected
+        assert stats.pair_effect(a, b).effect == expected
+    assert paired_randomization_test(zero, {**tenth, "q0": 0.1 + 1e-6}).effect_size < 1e7  # a real, tiny spread is measured
 
 
 # ------------------------------------------------------------------ the batched kernels (the site's cells) equal the definitions
