@@ -25,23 +25,42 @@ WORDS = [
 ]
 
 
+TINY_VOCAB = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    *WORDS,
+    *[f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"],
+    *"abcdefghijklmnopqrstuvwxyz",
+]
+
+
+def save_tiny_bert_tokenizer(folder: Path, vocab: list[str]) -> None:
+    """A WordPiece tokenizer of ``vocab`` saved in ``folder`` (``vocab.txt`` and the fast tokenizer's files).
+
+    The vocabulary file is passed positionally: transformers 5 renamed the keyword (``vocab``) and
+    ignores ``vocab_file=`` without a word, which left a tokenizer that knows only the special
+    tokens, so every word became [UNK] and every sentence of a given length the same embedding.
+    The check below makes that failure loud instead of silently weakening the tests.
+    """
+    from transformers import BertTokenizerFast
+
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = BertTokenizerFast(str(folder / "vocab.txt"), do_lower_case=True)
+    word = next(w for w in vocab if not w.startswith(("[", "##")))
+    assert tokenizer.tokenize(word) == [word], f"tiny tokenizer lost its vocabulary: {tokenizer.tokenize(word)}"
+    tokenizer.save_pretrained(str(folder))
+
+
 def make_tiny_st_model(folder: Path, *, pooling: str = "mean", normalize: bool = True, max_length: int = 32, seed: int = 0) -> Path:
     import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import BertConfig, BertModel
 
     folder.mkdir(parents=True, exist_ok=True)
-    vocab = [
-        "[PAD]",
-        "[UNK]",
-        "[CLS]",
-        "[SEP]",
-        "[MASK]",
-        *WORDS,
-        *[f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"],
-        *"abcdefghijklmnopqrstuvwxyz",
-    ]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    vocab = TINY_VOCAB
+    save_tiny_bert_tokenizer(folder, vocab)
     torch.manual_seed(seed)
     config = BertConfig(
         vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, max_position_embeddings=64

@@ -103,22 +103,6 @@ def toy_benchmark(module, seen: list[SentenceEmbeddings]):
     return Recorded([ClusteringDataset("toy", 12, None, "CC0-1.0", "")])
 
 
-def tiny_model_that_reads_its_words(folder: Path) -> Path:
-    """``make_tiny_st_model``, with a tokenizer that knows its vocabulary.
-
-    Under transformers 5, ``BertTokenizerFast(vocab_file=...)`` (what the helper calls) ignores
-    the file and knows only the special tokens: every word becomes [UNK] and every sentence the
-    same embedding, so k-means finds one cluster and every V-measure is 0.  Given the vocabulary
-    as a dict it reads the words, and the toy sets get scores strictly between 0 and 1.
-    """
-    from transformers import BertTokenizerFast
-
-    make_tiny_st_model(folder)
-    vocab = (folder / "vocab.txt").read_text().splitlines()
-    BertTokenizerFast(vocab={word: i for i, word in enumerate(vocab)}, do_lower_case=True).save_pretrained(str(folder))
-    return folder
-
-
 def mteb_v_measure(embeddings: np.ndarray, labels: list) -> float:
     """mteb's ClusteringEvaluator + AbsTaskClusteringLegacy on one set, written out from their source."""
     k = len(set(labels))
@@ -149,7 +133,7 @@ def test_a_clustering_run_through_the_cli_is_stored_and_shown(clustering, tmp_pa
     assert registry.expand_task_ids("clustering") == ["clustering/toy"]
     assert data_status(registry.get_task("clustering/toy"), use_cache=False).state == "verified"
 
-    weights = tiny_model_that_reads_its_words(tmp_path / "weights")
+    weights = make_tiny_st_model(tmp_path / "weights")
     config = tmp_path / "tiny.yaml"
     config.write_text(f"name: tiny-dense\nfamily: [dense]\nbackend: dense\nweights: {{path: {weights}}}\n")
     assert invoke("data", "verify", "clustering/toy").exit_code == 0

@@ -10,7 +10,7 @@ import pytest
 from common.errors import UserError
 from runners.dense import DenseEncoder, resolve_settings
 from submissions.schema import ModelConfig
-from tests.tiny_models import make_tiny_st_model
+from tests.tiny_models import make_tiny_st_model, save_tiny_bert_tokenizer
 
 TEXTS = ["vitamin deficiency and bone fracture", "cancer", "  sleep and memory of the immune cell  ", "measles vaccine " * 30]
 
@@ -52,12 +52,11 @@ def test_folder_saved_by_current_sentence_transformers_matches_it(tmp_path, dens
 def plain_hf_encoder(folder, *, max_positions: int = 64):
     """A Hugging Face encoder folder with no sentence-transformers files at all."""
     import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import BertConfig, BertModel
 
     folder.mkdir(parents=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"abcdefghijklmnopqrstuvwxyz"]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    save_tiny_bert_tokenizer(folder, vocab)
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=len(vocab),

@@ -14,7 +14,7 @@ from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
 from runners.splade import SpladeRetriever, masked_max, sparse_top_k
 from submissions.schema import ModelConfig
-from tests.tiny_models import WORDS
+from tests.tiny_models import TINY_VOCAB, save_tiny_bert_tokenizer
 
 TEXTS = [
     "vitamin deficiency and bone fracture",
@@ -28,21 +28,11 @@ TEXTS = [
 def make_tiny_mlm(folder, seed: int = 0):
     """A tiny randomly initialised BertForMaskedLM with a tokenizer, saved like a Hub folder."""
     import torch
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+    from transformers import BertConfig, BertForMaskedLM
 
     folder.mkdir(parents=True, exist_ok=True)
-    vocab = [
-        "[PAD]",
-        "[UNK]",
-        "[CLS]",
-        "[SEP]",
-        "[MASK]",
-        *WORDS,
-        *[f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"],
-        *"abcdefghijklmnopqrstuvwxyz",
-    ]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    vocab = TINY_VOCAB
+    save_tiny_bert_tokenizer(folder, vocab)
     torch.manual_seed(seed)
     config = BertConfig(
         vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, max_position_embeddings=64
