@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -25,7 +24,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from make_screenshots import CHROMIUM_ARGS  # noqa: E402  (the one set of chromium flags)
+from make_screenshots import site_in_browser  # noqa: E402  (one server + chromium set-up for both scripts)
 
 A, B, TASK = "bm25-flat", "all-MiniLM-L6-v2", "beir/scifact"
 
@@ -39,31 +38,19 @@ def real_runs(db_url: str) -> None:
 
 
 def screenshots(db_url: str) -> None:
-    from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
-
     from web import create_app
 
     app = create_app(db_url)
     listing = f"/tasks/{TASK}/queries?a={A}&b={B}"
     top = app.test_client().get(f"/api/v1{listing}&limit=1").get_json()["items"][0]["id"]  # where A leads most
     pages = [("explorer.png", listing, 1250), ("explorer-query.png", f"/tasks/{TASK}/queries/item?a={A}&b={B}&q={top}", 1900)]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=os.environ.get("LEADERBOARD_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-        )
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+    with site_in_browser(app) as (page, base):
         for filename, path, height in pages:
             page.goto(base + path)
             page.wait_for_load_state("networkidle")
             full = page.evaluate("document.documentElement.scrollHeight")
             page.screenshot(path=str(HERE / filename), full_page=True, clip={"x": 0, "y": 0, "width": 1440, "height": min(full, height)})
             print(f"wrote {HERE / filename} ({path})")
-        browser.close()
-    server.shutdown()
 
 
 def main() -> None:

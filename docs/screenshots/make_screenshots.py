@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -193,20 +195,35 @@ PAGES = [  # file, path, height to keep (None: the whole page), horizontal scrol
 ]
 
 
-def screenshots(db_url: str, out: Path = OUT) -> None:
+@contextmanager
+def site_in_browser(app) -> Iterator[tuple[object, str]]:
+    """``app`` served on a free local port and a headless Debian chromium page (1440×900): (page, base URL).
+    Shared by both screenshot scripts."""
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=os.environ.get("LEADERBOARD_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+            )
+            try:
+                yield (
+                    browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1),
+                    f"http://127.0.0.1:{server.server_port}",
+                )
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+
+
+def screenshots(db_url: str, out: Path = OUT) -> None:
     from web import create_app
 
-    server = make_server("127.0.0.1", 0, create_app(db_url), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=os.environ.get("LEADERBOARD_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-        )
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+    with site_in_browser(create_app(db_url)) as (page, base):
         plots_seen: set[str] = set()
         for filename, path, height, scroll in PAGES:
             response = page.goto(base + path)
@@ -234,8 +251,6 @@ def screenshots(db_url: str, out: Path = OUT) -> None:
                 name = f"plot-{stem}-{kind}" + (f"-{benchmark}" if benchmark and benchmark not in stem else "") + ".png"
                 (out / name).write_bytes(page.request.get(base + src).body())
                 print(f"wrote {out / name} ({src})")
-        browser.close()
-    server.shutdown()
 
 
 def main() -> None:
