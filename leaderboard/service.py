@@ -176,7 +176,18 @@ def run_and_record(plan: Plan, executor: Executor, recorder: Recorder, report: R
     if not recorded and nothing_ran is not None:
         raise UserError(nothing_ran)
     recorder.finish(recorded)
+    prepare_explorer_texts(recorded)
     return recorded
+
+
+def prepare_explorer_texts(recorded: list[Recorded]) -> None:
+    """Build the explorer's text store of each task just run (:func:`leaderboard.views.texts.prebuild`),
+    here rather than on the explorer's first visit, where a large corpus would hold a web request
+    for as long as it takes to read.  Never fails the command: the runs are already stored."""
+    from leaderboard.views.texts import prebuild
+
+    for run in recorded:
+        prebuild(run.task, str(run.outcome.manifest.get("data_sha256", "")))
 
 
 # --------------------------------------------------------------------------- recorders

@@ -1,8 +1,10 @@
 """The texts the explorer shows (queries, documents, judgements, sentence pairs), from the task's data on this server.
 
 Read through the benchmark's own loader (``BENCHMARK.load`` via the registry: parsed, hashed,
-counts checked) the first time a task is explored, and written to a small SQLite store in the
-cache dir, ``explorer-texts/<data sha256>.sqlite``.  Later requests, in this process or another
+counts checked) and written to a small SQLite store in the cache dir,
+``explorer-texts/<data sha256>.sqlite``: by ``leaderboard run`` and the worker right after a
+run is stored (:func:`prebuild`), or, where that did not happen on this server, the first time
+the task is explored.  Later requests, in this process or another
 worker, read only the rows a page needs (ten documents, not a 5-million-document corpus), and
 the store is keyed by the data's sha256, so a new version of the data gets a new store.  SQLite
 (the standard library's) because it gives indexed reads of a few rows from a file that several
@@ -15,6 +17,7 @@ explorer shows ids only, with a note saying why (:class:`TextsUnavailable`).
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import tempfile
@@ -28,6 +31,7 @@ from common.lru import LRU
 from common.settings import cache_dir
 
 _STORES = LRU(8)
+log = logging.getLogger("leaderboard")
 _BUILD = threading.Lock()
 SNIPPET = 200  # characters of a document shown in a hit
 
@@ -80,6 +84,9 @@ class TextStore:
         return dict(self._db().execute("SELECT doc, grade FROM judgements WHERE item = ? ORDER BY grade DESC, doc", (item_id,)).fetchall())
 
 
+EXPLORABLE = ("beir", "sts", "tatoeba")  # the benchmarks whose texts _rows knows how to lay out
+
+
 def _rows(task: Task, data) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]], list[tuple[str, str, float]]]:
     """(items, docs, judgements) of the loaded data of any registered benchmark the explorer knows."""
     if task.benchmark == "beir":
@@ -98,6 +105,8 @@ def _rows(task: Task, data) -> tuple[list[tuple[str, str, str]], list[tuple[str,
 def _build(task: Task, path: Path) -> None:
     from benchmarks.registry import get_benchmark
 
+    if task.benchmark not in EXPLORABLE:  # before reading any data: ARO's images are not texts
+        raise TextsUnavailable(f"the explorer does not show texts of {task.benchmark} tasks")
     benchmark = get_benchmark(task.benchmark)
     if benchmark.missing_files(task):
         raise TextsUnavailable(f"the data of {task.id} is not on this server; ids only")
@@ -131,9 +140,18 @@ def _build(task: Task, path: Path) -> None:
             os.unlink(tmp)
 
 
+def _is_sha256(value: str) -> bool:
+    """A hex digest, the only thing that may name a store file (it comes from a stored manifest)."""
+    return bool(value) and all(c in "0123456789abcdef" for c in value)
+
+
+def _store_path(data_sha256: str) -> Path:
+    return cache_dir() / "explorer-texts" / f"{data_sha256}.sqlite"
+
+
 def text_store(task: Task, data_sha256: str) -> TextStore:
     """The texts of ``task`` at the data version ``data_sha256`` (from the runs' manifests); built on first use."""
-    if not data_sha256 or not all(c in "0123456789abcdef" for c in data_sha256):
+    if not _is_sha256(data_sha256):
         raise TextsUnavailable("the runs do not record which data they used; ids only")
     key = (task.id, data_sha256)
     store = _STORES.get(key)
@@ -141,7 +159,7 @@ def text_store(task: Task, data_sha256: str) -> TextStore:
         raise store
     if store is not None:
         return store  # type: ignore[return-value]
-    path = cache_dir() / "explorer-texts" / f"{data_sha256}.sqlite"
+    path = _store_path(data_sha256)
     with _BUILD:
         if not path.is_file():
             try:
@@ -152,3 +170,28 @@ def text_store(task: Task, data_sha256: str) -> TextStore:
     made = TextStore(path)
     _STORES.put(key, made)
     return made
+
+
+def prebuild(task: Task, data_sha256: str) -> None:
+    """Build the store of ``task`` at ``data_sha256`` now, if the explorer could show it.
+
+    Called by ``leaderboard run`` and the worker after a run is stored: the data was just read
+    (the OS has it cached), and the explorer's first visit then reads rows instead of loading
+    the whole dataset inside a web request.  A store that exists is not rebuilt; a dataset the
+    explorer cannot show, or any failure to build, is logged and ignored (the site builds the
+    store on first use, as before).
+    """
+    if not _is_sha256(data_sha256) or task.benchmark not in EXPLORABLE:
+        return
+    path = _store_path(data_sha256)
+    try:
+        with _BUILD:  # not through text_store: its memo may remember that an earlier data version was missing
+            if path.is_file():
+                return
+            _build(task, path)
+    except TextsUnavailable as why:
+        log.info("explorer texts of %s not prepared: %s", task.id, why)
+    except Exception as err:
+        log.warning("explorer texts of %s not prepared (%s); the site will build them on first use", task.id, type(err).__name__)
+    else:
+        log.info("explorer texts of %s prepared", task.id)

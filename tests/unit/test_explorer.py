@@ -12,11 +12,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from benchmarks.registry import all_tasks
+from common.settings import cache_dir
 from leaderboard.cli import main
 from leaderboard.db import make_engine, session_factory
 from leaderboard.store import record_run
@@ -96,7 +99,24 @@ def test_a_query_opens_with_its_text_judgements_and_both_top_10_side_by_side(two
     assert "/tasks/beir/tiny/queries/item?" in listing  # each query is a plain link
 
 
+def test_leaderboard_run_prepares_the_texts_so_the_first_visit_reads_no_dataset(two_runs, monkeypatch):
+    """``leaderboard run`` built the store after its run: the explorer's first visit reads rows from it
+    and never calls the benchmark's loader (which, on a large corpus, would hold the request)."""
+    from benchmarks.beir.benchmark import BeirBenchmark
+
+    assert (cache_dir() / "explorer-texts").is_dir() and any((cache_dir() / "explorer-texts").glob("*.sqlite"))
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the explorer loaded the dataset")
+
+    monkeypatch.setattr(BeirBenchmark, "load", no_loading)
+    body = create_app().test_client().get("/api/v1/tasks/beir/tiny/queries/item?a=bm25s-flat&b=all-MiniLM-L6-v2&q=q1").get_json()
+    assert body["text"] and body["a_hits"][0]["title"]
+
+
 def test_without_the_data_on_the_server_the_explorer_shows_ids_with_a_note(two_runs, tiny_beir):
+    """A web server that never had the data (the run was made elsewhere, or before the store existed)."""
+    shutil.rmtree(cache_dir() / "explorer-texts", ignore_errors=True)
     for path in tiny_beir.rglob("*"):
         if path.is_file():
             path.unlink()
