@@ -47,6 +47,7 @@ from common.paths import relative_to
 from common.settings import data_dir
 
 Capability = Literal["retriever", "sentence_encoder", "image_text_scorer"]
+BatchOrder = Literal["characters", "tokens"]  # how a sentence benchmark's texts are batched (SentenceBenchmark.batch_order)
 """What a benchmark needs from a model: ranked hits per query (BEIR), one embedding per text
 (STS, Tatoeba), or a score per (image, caption) pair (ARO).  Runners and backends are matched
 to benchmarks through this, never through benchmark ids."""
@@ -238,7 +239,17 @@ class SentenceBenchmark(Benchmark, Protocol):
     first-seen order, with the config's ``query_prompt`` on every text (the tasks are symmetric,
     as MTEB encodes them), and calls ``evaluate(task, data, SentenceEmbeddings)`` for the full
     embeddings and for each Matryoshka size.
+
+    ``batch_order`` says how the encoder groups those texts into batches: ``"characters"``,
+    sentence-transformers' order (what MTEB's numbers were made with; the default choice), or
+    ``"tokens"`` when one pass mixes scripts whose tokens per character differ (Tatoeba's two
+    languages), where character order wastes a third of the positions on padding.  The order
+    changes embeddings by float32 rounding only, but a Spearman over near-tied similarities
+    (STS) can move in its 5th decimal, so a benchmark changes it only with its stored scores
+    checked.
     """
+
+    batch_order: BatchOrder
 
     def texts(self, task: Task, data: Any) -> list[str]:
         """Every text to embed, in the order to encode them (repeats are encoded once)."""

@@ -1,16 +1,15 @@
 """Prototypes of pipeline fixes, applied by monkeypatching so perf scripts can measure them before
 they are made in ``runners/``.
 
-``token_budget_batching``: the dense encoder batches by *character* length, ``batch_size`` texts
-per batch (sentence-transformers' order).  When a few texts are much longer than the rest
-(Tatoeba's ang-eng: one of 268 sentences has 137 tokens, the median 16), the first batch of
-64 is padded to the longest, and characters order texts of unusual scripts or spelling badly
-by tokens.  The prototype orders texts by token length (the tokeniser's count, as
-``runners/batching.py`` already does for ``batch_tokens``) and bounds each batch by a token
-budget as well as by ``batch_size``: the CPU time of a batch is its padded positions, so
-fewer padded positions is less time, while a budget of a few thousand positions keeps each
-matrix product large enough to run at full speed.  Embeddings differ only by float32 rounding
-(the same texts, differently grouped; measured max |Δ| 3e-7).
+``token_budget_batching``: the dense encoder batches ``batch_size`` texts, ordered by
+characters (sentence-transformers' order) or, where the benchmark asks (Tatoeba:
+``batch_order = "tokens"``), by tokens.  A count alone still pads: when a few texts are much
+longer than the rest (Tatoeba's ang-eng: one of 268 sentences has 137 tokens, the median 16),
+the first batch of 64 is padded to the longest.  The prototype also bounds each batch by a
+token budget (what ``batch_tokens:`` does when a config sets it): the CPU time of a batch is
+its padded positions, so fewer padded positions is less time, while a budget of a few thousand
+positions keeps each matrix product large enough to run at full speed.  Embeddings differ only
+by float32 rounding (the same texts, differently grouped; measured max |Δ| 3e-7).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.contract import BatchOrder
 from common.errors import UserError
 from runners.model_loading import ModelLoad, dtype_name, load_model, load_pretrained, model_max_length, resolve_max_length, torch_dtype
 from runners.pass_meter import PassMeter, PassStats
@@ -187,6 +188,7 @@ class DenseEncoder:
         self.config = config
         self.device = device
         self.precision: str | None = None  # None: the model as configured (fp32 on CPU); else a precision variant
+        self.order: BatchOrder = "characters"  # sentence-transformers' batches unless a benchmark asks (ordered_by)
         self.dtype = dtype = torch_dtype(config, device)
         self.tokenizer, self.model = load_pretrained(
             config,
@@ -204,15 +206,19 @@ class DenseEncoder:
         self.dense_layers = [StDense(folder / path, device) for path in self.settings.dense_layers]
 
     def _batches(self, prepared: list[str]) -> list[np.ndarray]:
-        """Longest first: ``batch_size`` texts by character length (sentence-transformers' order, the
-        default), or, with ``batch_tokens``, by token length within that token budget."""
-        from runners.batching import budget_batches, token_lengths
+        """Longest first in :attr:`order` (:data:`runners.batching.BatchOrder`): at most ``batch_size``
+        texts and, where a config sets ``batch_tokens``, at most that many padded tokens per batch."""
+        from runners.batching import ordered_batches
 
-        if self.config.batch_tokens is None:
-            lengths = np.array([len(text) for text in prepared], dtype=np.int64)
-            return budget_batches(lengths, self.config.batch_size, None)
-        lengths = token_lengths(self.tokenizer, prepared, self.settings.max_length)
-        return budget_batches(lengths, self.config.batch_size, self.config.batch_tokens)
+        return ordered_batches(
+            self.tokenizer, prepared, self.settings.max_length, self.order, self.config.batch_size, self.config.batch_tokens
+        )
+
+    def ordered_by(self, order: BatchOrder) -> DenseEncoder:
+        """This encoder, batching in ``order``; the model and tokenizer are shared."""
+        variant = copy.copy(self)
+        variant.order = order
+        return variant
 
     def at_precision(self, precision: str) -> DenseEncoder:
         """This encoder with the model of ``precision`` (:func:`runners.precision.variant_model`): tokenizer,
@@ -308,6 +314,7 @@ class DenseSentenceEncoder:
         self.precision = encoder.precision  # None: as configured; "int8", "bf16", "fp16": a precision variant
         self.cached = _cached(encoder, loaded.weights.sha256, loaded.device)
         self._precisions: dict[str, DenseSentenceEncoder] = {}
+        self._orders: dict[str, DenseSentenceEncoder] = {}
 
     def encode(self, texts, prompt: str = "", desc: str = "encoding") -> np.ndarray:
         return self.encode_pass(texts, prompt, desc)[0]
@@ -329,6 +336,15 @@ class DenseSentenceEncoder:
             check_precisions(self.config.name, [precision], self.loaded.device)
             self._precisions[precision] = DenseSentenceEncoder(self.config, self.encoder.at_precision(precision), self.loaded)
         return self._precisions[precision]
+
+    def ordered_by(self, order: BatchOrder) -> DenseSentenceEncoder:
+        """The same model batching in ``order`` (built once), behind the same cache key: the order moves
+        embeddings by float32 rounding only, as ``batch_size`` does, which is not in the key either."""
+        if order == self.encoder.order:
+            return self
+        if order not in self._orders:
+            self._orders[order] = DenseSentenceEncoder(self.config, self.encoder.ordered_by(order), self.loaded)
+        return self._orders[order]
 
     @property
     def stats(self) -> dict[str, int]:
@@ -363,6 +379,7 @@ class DenseSentenceEncoder:
             else dtype_name(self.encoder.dtype),  # what it ran in (float32 when CPU refused half precision)
             "batch_size": self.config.batch_size,
             "batch_tokens": self.config.batch_tokens,
+            "batch_order": self.encoder.order,
             "device": self.loaded.device,
         }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -75,6 +75,25 @@ class SentenceEncoder(Protocol):
 
     def describe(self) -> dict:
         """Resolved settings and weight hashes for the run manifest."""
+        ...
+
+
+@runtime_checkable
+class MeasuredPasses(Protocol):
+    """A sentence encoder that measures its own passes (the dense one): the run's ``encode_pass``
+    record (docs/s, tokens/s, peak memory) comes from here; a stand-in without it records none."""
+
+    def encode_pass(self, texts: Sequence[str], prompt: str = "", desc: str = "encoding") -> tuple[np.ndarray, Any]:
+        """:meth:`SentenceEncoder.encode`, and a :class:`runners.pass_meter.PassStats` of that pass."""
+        ...
+
+
+@runtime_checkable
+class BatchOrdered(Protocol):
+    """A sentence encoder whose batch order a benchmark may choose (``SentenceBenchmark.batch_order``)."""
+
+    def ordered_by(self, order: str) -> SentenceEncoder:
+        """The same encoder batching in ``order`` (:data:`runners.batching.BatchOrder`)."""
         ...
 
 

@@ -24,13 +24,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from benchmarks.contract import SentenceBenchmark, SentenceEmbeddings, Task
+from benchmarks.contract import BatchOrder, SentenceBenchmark, SentenceEmbeddings, Task
 from benchmarks.registry import get_benchmark
 from common import rankings
 from common.variants import variant_dims, variant_name
 from runners.manifest import build_manifest, precision_record
 from runners.outcome import RunOutcome
-from runners.protocols import SentenceEncoder
+from runners.protocols import BatchOrdered, MeasuredPasses, SentenceEncoder
 from runners.session import ModelSession
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,16 @@ def encode_unique(encoder: SentenceEncoder, texts: Sequence[str], prompt: str, d
 def encode_unique_pass(encoder: SentenceEncoder, texts: Sequence[str], prompt: str, desc: str) -> tuple[np.ndarray, dict[str, int], dict]:
     """:func:`encode_unique`, and the pass's record (docs/s, tokens/s, peak memory) where the encoder measures one."""
     unique = list(dict.fromkeys(texts))
-    encode_pass = getattr(encoder, "encode_pass", None)  # the dense encoder measures its pass; a stand-in need not
-    if encode_pass is None:
-        return encoder.encode(unique, prompt, desc), {text: row for row, text in enumerate(unique)}, {}
-    embeddings, stats = encode_pass(unique, prompt, desc)
-    return embeddings, {text: row for row, text in enumerate(unique)}, stats.summary()
+    rows = {text: row for row, text in enumerate(unique)}
+    if not isinstance(encoder, MeasuredPasses):  # a stand-in need not measure its pass
+        return encoder.encode(unique, prompt, desc), rows, {}
+    embeddings, stats = encoder.encode_pass(unique, prompt, desc)
+    return embeddings, rows, stats.summary()
+
+
+def in_batch_order(encoder: SentenceEncoder, order: BatchOrder) -> SentenceEncoder:
+    """``encoder`` batching in the benchmark's ``order``; a stand-in that has no batches is used as it is."""
+    return encoder.ordered_by(order) if isinstance(encoder, BatchOrdered) else encoder
 
 
 def mteb_pairwise_similarity(embeddings1: np.ndarray, embeddings2: np.ndarray, similarity: str) -> np.ndarray:
@@ -72,7 +77,8 @@ def mteb_pairwise_similarity(embeddings1: np.ndarray, embeddings2: np.ndarray, s
 def run_sentences(session: ModelSession, task: Task) -> RunOutcome:
     benchmark: SentenceBenchmark = get_benchmark(task.benchmark)  # type: ignore[assignment]  # capability sentence_encoder
     started = datetime.now(UTC)
-    encoder = session.sentence_encoder  # BM25 & co. stop here with TaskNotSupported, before the data is read
+    # BM25 & co. stop here with TaskNotSupported, before the data is read
+    encoder = in_batch_order(session.sentence_encoder, benchmark.batch_order)
     phases: dict[str, float] = dict(session.take_load_time())
     config = session.config
 
@@ -99,7 +105,7 @@ def run_sentences(session: ModelSession, task: Task) -> RunOutcome:
     precision_variants: dict[str, dict] = {}
     for precision in config.precisions or []:
         t0 = time.perf_counter()
-        precise = session.sentence_encoder_at(precision)
+        precise = in_batch_order(session.sentence_encoder_at(precision), benchmark.batch_order)
         at_matrix, at_row, at_pass = encode_unique_pass(precise, texts, config.query_prompt, f"encoding {task.id} ({precision})")
         at = SentenceEmbeddings(at_matrix, at_row, precise.similarity, mteb_pairwise_similarity)
         variants[variant_name(precision=precision)] = benchmark.evaluate(task, data, at).scores

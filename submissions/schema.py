@@ -209,7 +209,8 @@ class ModelConfig(StrictModel):
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     batch_size: int = Field(64, ge=1, le=4096)
     # dense: dynamic batching, at most this many padded tokens per batch (texts sorted by token
-    # length); unset = batch_size texts per batch sorted by character length, as sentence-transformers.
+    # length); unset = batch_size texts per batch sorted by character length, as sentence-transformers
+    # (or by tokens where the benchmark asks: SentenceBenchmark.batch_order, Tatoeba).
     # Off by default: a different batch composition can move embeddings by ~1e-7 (recorded in the config)
     batch_tokens: int | None = Field(None, ge=1, le=10_000_000)
     trust_remote_code: bool = False

@@ -58,3 +58,35 @@ def test_token_budget_batches_give_the_same_embeddings_within_their_budget(tmp_p
     assert all(rows * width <= 96 for rows, width in shapes)
     assert max(rows for rows, _ in shapes) > min(rows for rows, _ in shapes)  # batch size follows length
     assert sum(rows for rows, _ in shapes) == len(texts)
+
+
+def test_batch_order_tokens_groups_texts_by_what_the_model_sees(tmp_path, monkeypatch):
+    """``ordered_by("tokens")`` (Tatoeba's order) batches texts of many tokens per character (another
+    script, rare spellings) with their own kind; the default, sentence-transformers' character
+    order, pads short-but-many-token texts to the width of long-but-few-token ones."""
+    folder = make_tiny_st_model(tmp_path / "m", max_length=64)
+    # characters order these A, C | B, D (batches 18 and 10 wide); tokens order C, D | A, B (18 and 6)
+    texts = [
+        "vitamin deficiency fracture calcium",  # A: 35 characters, 4 tokens
+        "xqzk jvwb qzxk wvjb",  # C: 19 characters, 16 word pieces
+        "measles vaccine",  # B: 15 characters, 2 tokens
+        "xqzk jvwb",  # D: 9 characters, 8 word pieces
+    ]
+    by_characters = DenseEncoder(config_for(folder, batch_size=2), folder, "cpu")
+    by_tokens = by_characters.ordered_by("tokens")
+    assert by_characters.order == "characters" and by_tokens.model is by_characters.model
+    widths: list[int] = []
+    original = by_characters.model.forward
+
+    def forward(**batch):
+        widths.append(int(batch["input_ids"].shape[1]))
+        return original(**batch)
+
+    monkeypatch.setattr(by_characters.model, "forward", forward)
+    characters = by_characters.encode(texts)
+    assert widths == [18, 10]
+    widths.clear()
+    tokens = by_tokens.encode(texts)
+    assert [sorted(int(i) for i in batch) for batch in by_tokens._batches(texts)] == [[1, 3], [0, 2]]
+    assert widths == [18, 6]  # [CLS] + 16 pieces + [SEP], then [CLS] + 4 words + [SEP]
+    assert np.allclose(tokens, characters, atol=1e-5)  # grouping changes float rounding only

@@ -284,6 +284,7 @@ def test_run_stores_scores_per_pair_values_and_provenance(tiny_sts_task, tiny_de
     assert run.metric_spec["subsets"] == {"alpha": 3, "beta": 2}
     assert run.manifest["data_sha256"] == load_sts(SEMEVAL, tiny_sts_task.folder, "t").sha256
     assert "load_model" in run.manifest["timings_s"] and run.manifest["model"]["pooling"] == "mean"
+    assert run.manifest["model"]["batch_order"] == "characters"  # sentence-transformers' batches
     main_score = scores[("cosine_spearman", "")]
     assert set(main_score.per_query) == {"alpha:1", "alpha:3", "alpha:4", "beta:1", "beta:2"}
     assert items["gold"]["beta:1"] == pytest.approx(3.25 / 5)  # the gold per pair is the run's item data, not a score

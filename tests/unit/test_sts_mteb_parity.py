@@ -118,8 +118,8 @@ def mteb_bitext(sentence1, sentence2, table, similarity=ScoringFunction.COSINE) 
 class HashEncoder:
     """Deterministic pseudo-embeddings per text (float32, unnormalised), standing in for a model.
 
-    Not the tiny BERT of tests/tiny_models.py: its tokenizer maps every word to [UNK] under
-    transformers 5, so its embeddings depend on sentence length only and tie massively.
+    Hashed rather than the tiny BERT of tests/tiny_models.py: independent per text, so no two
+    similarities tie by accident, and there is no model to load.
     """
 
     def __init__(self, dim: int = 16):

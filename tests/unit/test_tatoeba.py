@@ -161,6 +161,7 @@ def test_cli_runs_a_pair_with_a_real_tiny_model_and_skips_bm25(tmp_path, monkeyp
     assert set(scores) == {"f1", "accuracy", "precision", "recall"}
     assert set(scores["f1"].per_query) == {"1", "2", "3"}
     assert run.metric_spec["main_score"] == "f1" and run.manifest["counts"]["pairs"] == 3
+    assert run.manifest["model"]["batch_order"] == "tokens"  # both languages in one pass: batched by tokens
     skipped = CliRunner().invoke(main, ["run", "bm25s-flat", "--tasks", task.id], catch_exceptions=False)
     assert skipped.exit_code == 1 and "skipping tatoeba/tst-eng" in skipped.output  # skipped; and running nothing is an error
     assert "can run none of the tasks" in skipped.output
