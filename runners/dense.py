@@ -31,6 +31,7 @@ from benchmarks.contract import BatchOrder
 from common.errors import UserError
 from runners.model_loading import ModelLoad, dtype_name, load_model, load_pretrained, model_max_length, resolve_max_length, torch_dtype
 from runners.pass_meter import PassMeter, PassStats
+from runners.pooling import pool
 from submissions.schema import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -281,21 +282,6 @@ class DenseEncoder:
         return (out if out is not None else np.empty((0, 0), dtype=np.float32)), tokens, padded
 
 
-def pool(hidden, mask, mode: str):
-    """Mean over unmasked tokens, the first token (cls), or the last unmasked token (right or left padding)."""
-    import torch
-
-    if mode == "cls":
-        return hidden[:, 0]
-    if mode == "last":
-        # position of the last 1 in each mask row: works for right padding and for left padding (decoder models)
-        positions = torch.arange(mask.size(1), device=mask.device).expand_as(mask)
-        last = (positions * mask.to(positions.dtype)).argmax(dim=1)
-        return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-
-
 class DenseSentenceEncoder:
     """The dense backend as a :class:`runners.protocols.SentenceEncoder`: one loaded model behind the embedding cache.
 
@@ -338,8 +324,7 @@ class DenseSentenceEncoder:
         return self._precisions[precision]
 
     def ordered_by(self, order: BatchOrder) -> DenseSentenceEncoder:
-        """The same model batching in ``order`` (built once), behind the same cache key: the order moves
-        embeddings by float32 rounding only, as ``batch_size`` does, which is not in the key either."""
+        """The same model batching in ``order`` (built once), behind the same cache key (like batch_size, it moves float rounding only)."""
         if order == self.encoder.order:
             return self
         if order not in self._orders:
