@@ -47,10 +47,10 @@ from common.paths import relative_to
 from common.settings import data_dir
 
 Capability = Literal["retriever", "sentence_encoder", "image_text_scorer"]
-BatchOrder = Literal["characters", "tokens"]  # how a sentence benchmark's texts are batched (SentenceBenchmark.batch_order)
 """What a benchmark needs from a model: ranked hits per query (BEIR), one embedding per text
 (STS, Tatoeba), or a score per (image, caption) pair (ARO).  Runners and backends are matched
 to benchmarks through this, never through benchmark ids."""
+BatchOrder = Literal["characters", "tokens"]  # how a sentence benchmark's texts are batched (SentenceBenchmark.batch_order)
 
 InfoT = TypeVar("InfoT")
 DataT = TypeVar("DataT")

@@ -207,7 +207,7 @@ class DenseEncoder:
         self.dense_layers = [StDense(folder / path, device) for path in self.settings.dense_layers]
 
     def _batches(self, prepared: list[str]) -> list[np.ndarray]:
-        """Longest first in :attr:`order` (:data:`runners.batching.BatchOrder`): at most ``batch_size``
+        """Longest first in :attr:`order` (:data:`benchmarks.contract.BatchOrder`): at most ``batch_size``
         texts and, where a config sets ``batch_tokens``, at most that many padded tokens per batch."""
         from runners.batching import ordered_batches
 

@@ -19,6 +19,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from benchmarks.contract import BatchOrder
+
 Corpus = Mapping[str, Mapping[str, str]]  # doc id -> {"title": …, "text": …}
 Run = dict[str, dict[str, float]]  # query id -> {doc id: score}
 TokenIds = tuple[int, ...]
@@ -92,8 +94,8 @@ class MeasuredPasses(Protocol):
 class BatchOrdered(Protocol):
     """A sentence encoder whose batch order a benchmark may choose (``SentenceBenchmark.batch_order``)."""
 
-    def ordered_by(self, order: str) -> SentenceEncoder:
-        """The same encoder batching in ``order`` (:data:`runners.batching.BatchOrder`)."""
+    def ordered_by(self, order: BatchOrder) -> SentenceEncoder:
+        """The same encoder batching in ``order`` (:data:`benchmarks.contract.BatchOrder`)."""
         ...
 
 

@@ -181,7 +181,7 @@ def prebuild(task: Task, data_sha256: str) -> None:
     explorer cannot show, or any failure to build, is logged and ignored (the site builds the
     store on first use, as before).
     """
-    if not _is_sha256(data_sha256) or task.benchmark not in EXPLORABLE:
+    if not _is_sha256(data_sha256):
         return
     path = _store_path(data_sha256)
     try:
@@ -189,8 +189,8 @@ def prebuild(task: Task, data_sha256: str) -> None:
             if path.is_file():
                 return
             _build(task, path)
-    except TextsUnavailable as why:
-        log.info("explorer texts of %s not prepared: %s", task.id, why)
+    except TextsUnavailable as why:  # ARO (no texts; _build says so before reading any data), or another data version
+        log.debug("explorer texts of %s not prepared: %s", task.id, why)
     except Exception as err:
         log.warning("explorer texts of %s not prepared (%s); the site will build them on first use", task.id, type(err).__name__)
     else:
